@@ -1,0 +1,241 @@
+/**
+ * The HTTP listener of the API and UI (:1984): a small method+path router, bounded request bodies,
+ * JSON errors (4xx for anything a client sent, 500 only for our own bugs) and WebSocket upgrades
+ * routed by path. Owns its server and every connection on it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { BadRequestError, type ErrorCode, MediagateError } from '../core/errors.ts';
+import { maskSecrets } from '../core/mask.ts';
+import type { Logger } from '../log/logger.ts';
+
+export interface ApiRequest {
+  raw: IncomingMessage;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** The body, read once, at most `maxBodyBytes`; 413 beyond. */
+  body(): Promise<Buffer>;
+}
+
+export type Handler = (req: ApiRequest, res: ServerResponse) => Promise<void> | void;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** Called after every request with its route, for metrics. */
+export type RequestObserver = (route: string, method: string, status: number) => void;
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  PARSE: 400,
+  UNSUPPORTED: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID_STATE: 409,
+  TIMEOUT: 504,
+};
+
+/** An error the client caused, with the status to send. */
+export class HttpError extends MediagateError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super('BAD_REQUEST', message);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export function sendError(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, { error: maskSecrets(message) });
+}
+
+export interface HttpOptions {
+  maxBodyBytes: number;
+  /** Value for Access-Control-Allow-Origin; no CORS headers when undefined. */
+  origin?: string;
+  log: Logger;
+}
+
+export class HttpServer {
+  readonly server: Server;
+  observer: RequestObserver | undefined;
+  readonly #routes = new Map<string, Map<string, Handler>>();
+  readonly #prefixRoutes: { prefix: string; method: string; handler: Handler }[] = [];
+  readonly #upgrades = new Map<string, UpgradeHandler>();
+  readonly #sockets = new Set<Socket | Duplex>();
+  #closed = false;
+
+  constructor(private readonly opts: HttpOptions) {
+    this.server = createServer(
+      { requestTimeout: 60_000, headersTimeout: 15_000, maxHeaderSize: 16 * 1024 },
+      (req, res) => this.#handle(req, res),
+    );
+    this.server.keepAliveTimeout = 5000;
+    this.server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    this.server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  route(method: string, path: string, handler: Handler): void {
+    const byMethod = this.#routes.get(path) ?? new Map<string, Handler>();
+    this.#routes.set(path, byMethod);
+    byMethod.set(method, handler);
+  }
+
+  /** A handler for every path under `prefix` (static files). */
+  routePrefix(method: string, prefix: string, handler: Handler): void {
+    this.#prefixRoutes.push({ prefix, method, handler });
+  }
+
+  upgrade(path: string, handler: UpgradeHandler): void {
+    this.#upgrades.set(path, handler);
+  }
+
+  listen(port: number, host?: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting, ends idle keep-alive connections and destroys the rest. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      for (const socket of this.#sockets) socket.destroy();
+      this.#sockets.clear();
+      if (!this.server.listening) resolve();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendError(res, 400, 'malformed request URL');
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    let route = path;
+    res.once('finish', () => this.observer?.(route, method, res.statusCode));
+    if (this.opts.origin) {
+      res.setHeader('access-control-allow-origin', this.opts.origin);
+      if (method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
+          'access-control-allow-headers': 'content-type, authorization',
+        });
+        res.end();
+        return;
+      }
+    }
+    let handler = this.#routes.get(path)?.get(method === 'HEAD' ? 'GET' : method);
+    if (!handler) {
+      const prefix = this.#prefixRoutes.find(
+        (r) =>
+          path.startsWith(r.prefix) && (r.method === method || (method === 'HEAD' && r.method === 'GET')),
+      );
+      if (prefix) {
+        handler = prefix.handler;
+        route = prefix.prefix;
+      }
+    }
+    if (!handler) {
+      route = 'unmatched';
+      if (this.#routes.has(path)) sendError(res, 405, `method ${method} not allowed on ${path}`);
+      else sendError(res, 404, `no such endpoint: ${path}`);
+      req.resume();
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (!(declared <= this.opts.maxBodyBytes)) {
+      res.setHeader('connection', 'close');
+      sendError(
+        res,
+        413,
+        `request body of ${req.headers['content-length']} bytes exceeds the limit of ${this.opts.maxBodyBytes}`,
+      );
+      req.resume();
+      return;
+    }
+    let bodyRead: Promise<Buffer> | undefined;
+    const apiReq: ApiRequest = {
+      raw: req,
+      method,
+      path,
+      query: url.searchParams,
+      body: () => {
+        bodyRead ??= readBody(req, this.opts.maxBodyBytes);
+        return bodyRead;
+      },
+    };
+    try {
+      await handler(apiReq, res);
+      if (!bodyRead) req.resume(); // drain an unread body so keep-alive works
+    } catch (err) {
+      if (err instanceof HttpError) sendError(res, err.status, err.message);
+      else if (err instanceof MediagateError) sendError(res, STATUS[err.code], err.message);
+      else {
+        this.opts.log.error({ err, path }, 'request handler failed');
+        sendError(res, 500, 'internal error');
+      }
+    }
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const handler = this.#upgrades.get(path);
+    if (!handler || this.#closed) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    handler(req, socket, head);
+  }
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, `request body exceeds the limit of ${max} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', (err) => reject(new BadRequestError(`request body: ${err.message}`)));
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * Loading the config: YAML files in order (later wins), `${ENV}` and `${ENV:default}` expansion in
+ * string values, validation against the schema with errors that name the file, line and key.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Config, configSchema, DEFAULTS, KNOWN_SECTIONS } from './schema.ts';
+
+/** A config file that cannot be used; the message names file, line, key and what was expected. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: true });
+const validateFile = ajv.compile(configSchema);
+
+export const DEFAULT_CONFIG_FILE = 'mediagate.yaml';
+
+/** Loads the given files, or `mediagate.yaml` in the working directory if it exists, or defaults. */
+export function loadConfig(files: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const paths =
+    files.length > 0
+      ? files.map((f) => resolve(f))
+      : existsSync(DEFAULT_CONFIG_FILE)
+        ? [resolve(DEFAULT_CONFIG_FILE)]
+        : [];
+  const raws = paths.map((path) => readConfigFile(path, env));
+  return normalize(mergeAll(raws), paths);
+}
+
+/** Parses and validates one file; returns its plain object with environment variables expanded. */
+export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read config file: ${(err as Error).message}`);
+  }
+  return parseConfigText(text, path, env);
+}
+
+export function parseConfigText(
+  text: string,
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, unknown> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = lines.linePos(e.pos[0]);
+    throw new ConfigError(`${path}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const value = expandEnv(doc.toJS() ?? {}, env, (name) => {
+    throw new ConfigError(`${path}: environment variable \${${name}} is not set and has no default`);
+  });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`${path}:1: the config must be a mapping of sections (streams:, api:, rtsp:, ...)`);
+  }
+  if (!validateFile(value))
+    throw new ConfigError(describe(pickError(validateFile.errors ?? []), doc, lines, path));
+  return value as Record<string, unknown>;
+}
+
+/** The error to report: an `anyOf` says more than the failures of its branches. */
+function pickError(errors: ErrorObject[]): ErrorObject | undefined {
+  return errors.find((e) => e.keyword === 'anyOf') ?? errors[0];
+}
+
+function describe(error: ErrorObject | undefined, doc: Document, lines: LineCounter, path: string): string {
+  if (!error) return `${path}: invalid config`;
+  const keys = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let expected = error.message ?? 'invalid value';
+  if (error.keyword === 'additionalProperties') {
+    const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+    keys.push(extra);
+    expected = `unknown key "${extra}"`;
+  } else if (error.keyword === 'enum') {
+    expected = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  } else if (error.keyword === 'anyOf' && keys[0] === 'streams') {
+    expected = 'must be a source URL or a list of source URLs';
+  } else if (error.keyword === 'pattern' && keys.at(-1) === 'listen') {
+    expected = 'must be "[host]:port" such as ":1984" or "127.0.0.1:1984", or "" to disable';
+  }
+  const node = findNode(doc, keys);
+  const range = (node as { range?: [number, number, number] } | undefined)?.range;
+  const where = range ? `:${lines.linePos(range[0]).line}` : '';
+  return `${path}${where}: ${keys.join('.') || '(top level)'}: ${expected}`;
+}
+
+/** The YAML node at a key path, or its deepest existing ancestor (to point at the line). */
+function findNode(doc: Document, keys: string[]): unknown {
+  let node: unknown = doc.contents;
+  for (const key of keys) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      if (!pair) break;
+      // A null value has no position: point at its key instead.
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(key)];
+      if (item === undefined) break;
+      node = item;
+    } else break;
+  }
+  return node;
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}/g;
+
+/** Replaces `${NAME}` and `${NAME:default}` in every string value, recursively. */
+export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, missing: (name: string) => never): unknown {
+  if (typeof value === 'string') {
+    return value.replace(
+      ENV_REF,
+      (_m, name: string, def: string | undefined) => env[name] ?? def ?? missing(name),
+    );
+  }
+  if (Array.isArray(value)) return value.map((v) => expandEnv(v, env, missing));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, missing)]));
+  }
+  return value;
+}
+
+/** Later files win: objects merge key by key, everything else is replaced. */
+export function mergeAll(objects: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const obj of objects) mergeInto(out, obj);
+  return out;
+}
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(source)) {
+    const t = target[k];
+    if (isPlainObject(t) && isPlainObject(v)) mergeInto(t, v);
+    else target[k] = isPlainObject(v) ? { ...v } : v;
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+type Section = Record<string, unknown>;
+
+function normalize(raw: Record<string, unknown>, files: string[]): Config {
+  const section = (name: string): Section => (isPlainObject(raw[name]) ? (raw[name] as Section) : {});
+  const streams: Record<string, string[]> = {};
+  for (const [name, v] of Object.entries(section('streams'))) {
+    streams[name] = v == null ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
+  }
+  const api = section('api');
+  const rtsp = section('rtsp');
+  const webrtc = section('webrtc');
+  const log = section('log');
+  const source = section('source');
+  const { level, format: _format, ...modules } = log;
+  return {
+    streams,
+    api: {
+      listen: (api.listen as string | undefined) ?? DEFAULTS.api.listen,
+      origin: api.origin as string | undefined,
+      maxBodyBytes: (api.max_body_bytes as number | undefined) ?? DEFAULTS.api.maxBodyBytes,
+    },
+    rtsp: {
+      listen: (rtsp.listen as string | undefined) ?? DEFAULTS.rtsp.listen,
+      username: rtsp.username as string | undefined,
+      password: rtsp.password as string | undefined,
+      defaultQuery: rtsp.default_query as string | undefined,
+    },
+    webrtc: {
+      listen: (webrtc.listen as string | undefined) ?? DEFAULTS.webrtc.listen,
+      candidates: (webrtc.candidates as string[] | undefined) ?? DEFAULTS.webrtc.candidates,
+      transport: (webrtc.transport as Config['webrtc']['transport'] | undefined) ?? DEFAULTS.webrtc.transport,
+    },
+    log: {
+      level: (level as Config['log']['level'] | undefined) ?? DEFAULTS.log.level,
+      modules: modules as Config['log']['modules'],
+    },
+    source: {
+      idleTimeoutMs:
+        source.idle_timeout !== undefined
+          ? Number(source.idle_timeout) * 1000
+          : DEFAULTS.source.idleTimeoutMs,
+    },
+    demo: raw.demo !== false,
+    files,
+    ignoredSections: Object.keys(raw).filter((k) => !KNOWN_SECTIONS.has(k)),
+  };
+}
+
+/** `":1984"` -> `{ host: undefined, port: 1984 }`; `""` -> undefined (listener disabled). */
+export function parseListen(listen: string): { host: string | undefined; port: number } | undefined {
+  if (listen === '') return undefined;
+  const i = listen.lastIndexOf(':');
+  let host: string | undefined = listen.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return { host: host || undefined, port: Number(listen.slice(i + 1)) };
+}

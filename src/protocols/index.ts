@@ -1,0 +1,10 @@
+/**
+ * Wires the protocol packages into the engine: source schemes for ingest. Listeners (RTSP, WebRTC)
+ * are started by the gateway.
+ */
+import type { SchemeTable } from '../core/schemes.ts';
+import { fileSourceFactory } from './file/source.ts';
+
+export function registerSourceSchemes(schemes: SchemeTable): void {
+  schemes.register('file', fileSourceFactory);
+}
