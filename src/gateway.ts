@@ -9,6 +9,7 @@ import { HttpServer } from './api/http.ts';
 import { mountApiInfo } from './api/info.ts';
 import { mountStatic } from './api/static.ts';
 import { mountStreamsApi } from './api/streams.ts';
+import { WsHub } from './api/ws.ts';
 import { ConfigError, parseListen } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigWriter } from './config/writeback.ts';
@@ -16,6 +17,8 @@ import { errorMessage } from './core/errors.ts';
 import { StreamRegistry } from './core/registry.ts';
 import { SchemeTable } from './core/schemes.ts';
 import type { Logging } from './log/logger.ts';
+import type { GatewayContext, GatewayModule } from './module.ts';
+import { MODULES } from './modules.ts';
 import { registerSourceSchemes } from './protocols/index.ts';
 import { PACKAGE_ROOT } from './version.ts';
 
@@ -26,7 +29,9 @@ export class Gateway {
   readonly schemes = new SchemeTable();
   readonly registry: StreamRegistry;
   readonly http: HttpServer;
+  readonly ws: WsHub;
   apiAddress: AddressInfo | undefined;
+  readonly modules: GatewayModule[];
   #writer: ConfigWriter | undefined;
   #closing: Promise<void> | undefined;
 
@@ -43,6 +48,16 @@ export class Gateway {
     });
     mountApiInfo(this.http, this);
     mountStreamsApi(this.http, this.registry);
+    this.ws = new WsHub(this.http, logging.module('ws'));
+    const ctx: GatewayContext = {
+      config,
+      logging,
+      registry: this.registry,
+      schemes: this.schemes,
+      http: this.http,
+      ws: this.ws,
+    };
+    this.modules = MODULES.map((create) => create(ctx));
     mountStatic(this.http, join(PACKAGE_ROOT, 'web'));
   }
 
@@ -71,6 +86,7 @@ export class Gateway {
         if (origin === 'api') void writer.update(name, urls);
       });
     }
+    for (const module of this.modules) await module.start();
     const api = parseListen(this.config.api.listen);
     if (api) {
       this.apiAddress = await this.http.listen(api.port, api.host);
@@ -95,8 +111,12 @@ export class Gateway {
         this.logging.root.error({ err }, `shutdown: ${what} failed`);
       }
     };
+    for (const module of this.modules)
+      await step(`${module.name} stop accepting`, () => module.stopAccepting?.());
     // Consumers and sources first, so that nothing writes through a socket that is already gone.
     await step('streams', () => this.registry.close());
+    for (const module of [...this.modules].reverse()) await step(module.name, () => module.close());
+    await step('websockets', () => this.ws.close());
     await step('api', () => this.http.close());
     await step('config', () => this.#writer?.flush());
     if (errors.length > 0) throw new AggregateError(errors, 'shutdown finished with errors');

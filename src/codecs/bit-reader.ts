@@ -53,7 +53,8 @@ export class BitReader {
 
   /** An unsigned `n`-bit number, `0 <= n <= 32` (H.264 `u(n)`). */
   u(n: number, field = 'field'): number {
-    if (n < 0 || n > MAX_READ_BITS) throw new ParseError(this.what, `${field}: cannot read ${n} bits at once`, this.pos >> 3);
+    if (n < 0 || n > MAX_READ_BITS)
+      throw new ParseError(this.what, `${field}: cannot read ${n} bits at once`, this.pos >> 3);
     this.need(n, field);
     let v = 0;
     for (let i = 0; i < n; i++) {
@@ -83,7 +84,7 @@ export class BitReader {
   /** Signed Exp-Golomb `se(v)` (H.264 9.1.1: 1, -1, 2, -2, ...). */
   se(field = 'se(v)'): number {
     const k = this.ue(field);
-    return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
+    return k % 2 === 1 ? (k + 1) / 2 : 0 - k / 2; // 0 - 0 is +0, -(0) would be -0
   }
 
   /** `ue(v)` that must not exceed `max` (a range the spec gives for the field). */

@@ -30,6 +30,8 @@ export abstract class NalDepayloader extends DepayloaderBase {
   private lastSeq: number | undefined;
   private waitKeyframe = true;
   private carried: Buffer[] = [];
+  /** Timestamp of a frame dropped by `reset()`: its remaining packets are skipped, not counted again. */
+  private discardTs: number | undefined;
 
   constructor(parameterSets: ParameterSetTracker) {
     super();
@@ -44,7 +46,10 @@ export abstract class NalDepayloader extends DepayloaderBase {
   protected abstract isKeyframeNal(nal: Buffer): boolean;
 
   reset(): void {
-    if (this.nals.length > 0 || this.fragment || this.corrupt) this.dropped++;
+    if (this.nals.length > 0 || this.fragment || this.corrupt) {
+      this.dropped++;
+      this.discardTs = this.frameTs;
+    }
     this.clearFrame();
     this.waitKeyframe = true;
     this.lastSeq = undefined;
@@ -57,6 +62,13 @@ export abstract class NalDepayloader extends DepayloaderBase {
       if (delta !== 1) this.reset();
     }
     this.lastSeq = pkt.sequenceNumber;
+    if (this.discardTs !== undefined) {
+      if (pkt.timestamp === this.discardTs) {
+        if (pkt.marker) this.discardTs = undefined;
+        return;
+      }
+      this.discardTs = undefined;
+    }
     if (this.frameTs !== undefined && pkt.timestamp !== this.frameTs) this.finishFrame();
     this.frameTs = pkt.timestamp;
     try {
@@ -74,7 +86,8 @@ export abstract class NalDepayloader extends DepayloaderBase {
   protected addNal(nal: Buffer): void {
     if (nal.length === 0) throw new ParseError('RTP NAL', 'empty NAL unit');
     this.frameBytes += nal.length;
-    if (this.frameBytes > MAX_FRAME_BYTES) throw new ParseError('RTP NAL', `frame exceeds ${MAX_FRAME_BYTES} bytes`);
+    if (this.frameBytes > MAX_FRAME_BYTES)
+      throw new ParseError('RTP NAL', `frame exceeds ${MAX_FRAME_BYTES} bytes`);
     this.nals.push(nal);
   }
 
@@ -93,7 +106,8 @@ export abstract class NalDepayloader extends DepayloaderBase {
     }
     this.fragment.push(data);
     this.frameBytes += data.length;
-    if (this.frameBytes > MAX_FRAME_BYTES) throw new ParseError('RTP NAL', `frame exceeds ${MAX_FRAME_BYTES} bytes`);
+    if (this.frameBytes > MAX_FRAME_BYTES)
+      throw new ParseError('RTP NAL', `frame exceeds ${MAX_FRAME_BYTES} bytes`);
     if (end) {
       const nal = Buffer.concat(this.fragment);
       this.fragment = undefined;
@@ -133,7 +147,12 @@ export abstract class NalDepayloader extends DepayloaderBase {
       return;
     }
     this.waitKeyframe = false;
-    const frame: Frame = { pts: ts, dts: ts, keyframe, data: joinAvcc(this.parameterSets.complete(nals, keyframe)) };
+    const frame: Frame = {
+      pts: ts,
+      dts: ts,
+      keyframe,
+      data: joinAvcc(this.parameterSets.complete(nals, keyframe)),
+    };
     this.emit(frame);
   }
 }

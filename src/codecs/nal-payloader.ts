@@ -70,7 +70,11 @@ export abstract class NalPayloader extends PayloaderBase {
       else payloads.push(...this.fragment(nal));
     }
     flush();
-    return payloads.map((payload, i) => ({ payload, timestamp: frame.pts, marker: i === payloads.length - 1 }));
+    return payloads.map((payload, i) => ({
+      payload,
+      timestamp: frame.pts,
+      marker: i === payloads.length - 1,
+    }));
   }
 }
 

@@ -99,7 +99,8 @@ export function parseSpropNals(value: string): Buffer[] {
   for (const part of value.split(',')) {
     const s = part.trim();
     if (s === '') continue;
-    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(s)) throw new ParseError('sprop', `not base64: ${JSON.stringify(s.slice(0, 32))}`);
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(s))
+      throw new ParseError('sprop', `not base64: ${JSON.stringify(s.slice(0, 32))}`);
     const nal = Buffer.from(s, 'base64');
     if (nal.length > 0) out.push(nal);
   }

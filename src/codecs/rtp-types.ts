@@ -116,7 +116,8 @@ export abstract class PayloaderBase implements Payloader {
 
   /** @param mtu payload size limit in bytes, at least `minMtu` (the smallest useful fragment). */
   constructor(mtu: number, minMtu: number) {
-    if (!Number.isInteger(mtu) || mtu < minMtu) throw new BadRequestError(`mtu ${mtu} must be an integer >= ${minMtu}`);
+    if (!Number.isInteger(mtu) || mtu < minMtu)
+      throw new BadRequestError(`mtu ${mtu} must be an integer >= ${minMtu}`);
     this.mtu = mtu;
   }
 

@@ -7,7 +7,7 @@
 import { SafeEmitter } from './emitter.ts';
 import { errorMessage, InvalidStateError, TimeoutError } from './errors.ts';
 import { type Codec, codecToString, type Frame, type Media } from './media.ts';
-import type { SourceConnection, SourceDriver } from './source.ts';
+import type { FrameSink, SourceConnection, SourceDriver } from './source.ts';
 import type { StreamTrack } from './track.ts';
 
 export type SourceState = 'idle' | 'connecting' | 'online' | 'backoff' | 'closed';
@@ -120,14 +120,20 @@ export class SourceRunner extends SafeEmitter<{ state: [SourceState]; close: [] 
     return attempt;
   }
 
-  /** Takes a publisher's connection (RTSP RECORD, WHIP): online at once, never reconnected. */
-  adopt(conn: SourceConnection): StreamTrack[] {
+  /**
+   * Takes a publisher's connection (RTSP RECORD, WHIP): online at once, never reconnected.
+   * Returns the sink the publisher pushes its frames into.
+   */
+  adopt(conn: SourceConnection): FrameSink {
     if (this.state === 'closed') {
       conn.close();
       throw new InvalidStateError(`source ${this.url} is closed`);
     }
-    this.#online(conn, ++this.#generation);
-    return this.tracks;
+    const generation = ++this.#generation;
+    this.#online(conn, generation);
+    return (index, frame) => {
+      if (generation === this.#generation) this.#onFrame(index, frame);
+    };
   }
 
   /** Forwards a consumer's keyframe request (PLI/FIR) to the connection. */

@@ -11,7 +11,7 @@ import { type Codec, mediaToString } from './media.ts';
 import { findTrack, requestToString } from './negotiate.ts';
 import { type RunnerOptions, type SourceInfo, SourceRunner, type TrackAllocator } from './runner.ts';
 import { SerialQueue } from './serial.ts';
-import type { SourceConnection, SourceDriver } from './source.ts';
+import type { FrameSink, SourceConnection, SourceDriver } from './source.ts';
 import { StreamTrack } from './track.ts';
 
 /** A source as configured: the URL as written (kept for the config file) and its driver. */
@@ -119,15 +119,24 @@ export class Stream extends SafeEmitter<{ close: [] }> {
     });
   }
 
-  /** Takes a publisher's connection (RTSP ANNOUNCE/RECORD, WHIP) as a source, ahead of the others. */
-  addPublisher(url: string, conn: SourceConnection): void {
+  /**
+   * Takes a publisher's connection (RTSP ANNOUNCE/RECORD, WHIP) as a source, ahead of the others.
+   * Returns the sink for its frames (by index into `conn.medias`). The publisher's source goes
+   * away when the connection emits `close`.
+   */
+  addPublisher(url: string, conn: SourceConnection): FrameSink {
     this.#assertOpen();
     const runner = this.#newRunner(maskSecrets(url), undefined);
     this.#publishers.push(runner);
     runner.once('close', () => {
       this.#publishers = this.#publishers.filter((r) => r !== runner);
+      // Its tracks get no more frames: their readers end, as with MediaMTX, and may come back.
+      const gone = new Set(this.#slots.get(runner) ?? []);
+      for (const consumer of [...this.#consumers]) {
+        if (consumer.tracks.some((t) => gone.has(t))) consumer.close(new Error('publisher left'));
+      }
     });
-    runner.adopt(conn);
+    return runner.adopt(conn);
   }
 
   /**

@@ -19,7 +19,8 @@ const MAX_SIZE = SEQUENCE_HALF;
  * Reorders packets of one SSRC by sequence number. The first packet is delivered at once and sets
  * the expected sequence number. A packet behind the expected one (late, or a duplicate of one
  * already delivered) is dropped; `size` such packets in a row mean the sender restarted its
- * numbering, and the buffer resyncs on the newest one.
+ * numbering, and the buffer resyncs on the newest one. Held packets keep their payload views, so
+ * a caller that reuses its receive buffers must copy before `push()`.
  */
 export class ReorderBuffer {
   /** Capacity in packets: how far ahead of a gap a packet may be before the gap is given up on. */

@@ -57,7 +57,8 @@ export function parseAdtsHeader(buf: Uint8Array, offset = 0): AdtsHeader {
   const channelConfig = r.u(3, 'channel_configuration');
   r.skip(4, 'original_copy, home, copyright bits');
   const frameLength = r.u(13, 'aac_frame_length');
-  if (frameLength < headerSize) throw new ParseError(WHAT, `aac_frame_length ${frameLength} < header`, offset + 3);
+  if (frameLength < headerSize)
+    throw new ParseError(WHAT, `aac_frame_length ${frameLength} < header`, offset + 3);
   r.skip(11, 'adts_buffer_fullness');
   const rawDataBlocks = r.u(2, 'number_of_raw_data_blocks_in_frame') + 1;
   return {
@@ -89,7 +90,8 @@ export function buildAdtsHeader(
   if (config.channelConfig < 0 || config.channelConfig > MAX_ADTS_CHANNEL_CONFIG) {
     throw new BadRequestError(`ADTS cannot carry channel configuration ${config.channelConfig}`);
   }
-  if (frameLength > MAX_FRAME_LENGTH) throw new BadRequestError(`ADTS frame of ${frameLength} bytes exceeds 8191`);
+  if (frameLength > MAX_FRAME_LENGTH)
+    throw new BadRequestError(`ADTS frame of ${frameLength} bytes exceeds 8191`);
   return new BitWriter()
     .u(12, SYNC_WORD)
     .u(1, ID_MPEG4)

@@ -35,7 +35,19 @@ const FRAME_LENGTH_SHORT = 960;
 const LD_FRAME_LENGTH = 512;
 const LD_FRAME_LENGTH_SHORT = 480;
 /** Channel count by channelConfiguration (Table 1.19 and ISO/IEC 23001-8); 0 = in the PCE. */
-const CHANNELS: Readonly<Record<number, number>> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 8, 11: 7, 12: 8, 13: 24, 14: 8 };
+const CHANNELS: Readonly<Record<number, number>> = {
+  1: 1,
+  2: 2,
+  3: 3,
+  4: 4,
+  5: 5,
+  6: 6,
+  7: 8,
+  11: 7,
+  12: 8,
+  13: 24,
+  14: 8,
+};
 
 export interface AudioSpecificConfig {
   /** Audio object type: 2 = AAC LC, 5 = SBR, 29 = PS; with explicit SBR/PS, the core type. */
@@ -88,7 +100,8 @@ export function parseAudioSpecificConfig(buf: Uint8Array): AudioSpecificConfig {
   }
   if (GA_OBJECT_TYPES.has(objectType)) {
     const short = r.flag('frameLengthFlag');
-    if (objectType === OBJECT_TYPE_ER_AAC_LD) config.frameLength = short ? LD_FRAME_LENGTH_SHORT : LD_FRAME_LENGTH;
+    if (objectType === OBJECT_TYPE_ER_AAC_LD)
+      config.frameLength = short ? LD_FRAME_LENGTH_SHORT : LD_FRAME_LENGTH;
     else config.frameLength = short ? FRAME_LENGTH_SHORT : FRAME_LENGTH;
   }
   return config;
@@ -129,7 +142,8 @@ export function buildAudioSpecificConfig(init: AudioSpecificConfigInit): Buffer 
   else w.u(4, EXPLICIT_FREQUENCY_INDEX).u(24, sampleRate);
   w.u(4, channelConfig);
   if (GA_OBJECT_TYPES.has(objectType)) {
-    const frameLength = init.frameLength ?? (objectType === OBJECT_TYPE_ER_AAC_LD ? LD_FRAME_LENGTH : FRAME_LENGTH);
+    const frameLength =
+      init.frameLength ?? (objectType === OBJECT_TYPE_ER_AAC_LD ? LD_FRAME_LENGTH : FRAME_LENGTH);
     w.u(1, frameLength === FRAME_LENGTH_SHORT || frameLength === LD_FRAME_LENGTH_SHORT ? 1 : 0);
     w.u(2, 0); // dependsOnCoreCoder, extensionFlag
   }

@@ -42,7 +42,8 @@ export function auHeaderLayout(fmtp: Record<string, string> | undefined): AuHead
   const f = fmtp ?? {};
   const base = f.mode?.toLowerCase() === 'aac-lbr' ? AAC_LBR : AAC_HBR;
   for (const key of UNSUPPORTED_FIELDS) {
-    if (f[key] !== undefined && f[key] !== '0') throw new UnsupportedError(`RFC 3640 ${key}=${f[key]} is not supported`);
+    if (f[key] !== undefined && f[key] !== '0')
+      throw new UnsupportedError(`RFC 3640 ${key}=${f[key]} is not supported`);
   }
   const layout = {
     sizeLength: intParam(f, 'sizelength', base.sizeLength),

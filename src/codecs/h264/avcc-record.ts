@@ -52,7 +52,10 @@ export interface AvcDecoderConfig {
 export function buildAvcC(sps: Buffer, pps: Buffer): Buffer {
   const info = parseH264Sps(sps);
   if (sps.length > MAX_NAL_SIZE || pps.length > MAX_NAL_SIZE) {
-    throw new ParseError(WHAT, `parameter set of ${Math.max(sps.length, pps.length)} bytes exceeds ${MAX_NAL_SIZE}`);
+    throw new ParseError(
+      WHAT,
+      `parameter set of ${Math.max(sps.length, pps.length)} bytes exceeds ${MAX_NAL_SIZE}`,
+    );
   }
   const ext = EXTENDED_PROFILES.has(info.profileIdc);
   const out = Buffer.alloc(HEADER_SIZE + 2 + sps.length + 1 + 2 + pps.length + (ext ? 4 : 0));

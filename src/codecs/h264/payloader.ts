@@ -3,9 +3,20 @@
  * NAL units larger than the MTU and STAP-A (5.7.1) for SPS + PPS. Diagrams in `depayloader.ts`.
  */
 import type { Codec } from '../../core/media.ts';
-import { AGGREGATION_SIZE_FIELD, fragmentBody, NalPayloader, type NalPayloaderOptions } from '../nal-payloader.ts';
+import {
+  AGGREGATION_SIZE_FIELD,
+  fragmentBody,
+  NalPayloader,
+  type NalPayloaderOptions,
+} from '../nal-payloader.ts';
 import { DEFAULT_MTU } from '../rtp-types.ts';
-import { H264_NAL_F_NRI_MASK, H264_NAL_NRI_MASK, H264_NAL_TYPE_MASK, H264NalType, h264NalType } from './nal.ts';
+import {
+  H264_NAL_F_NRI_MASK,
+  H264_NAL_NRI_MASK,
+  H264_NAL_TYPE_MASK,
+  H264NalType,
+  h264NalType,
+} from './nal.ts';
 import { H264ParameterSets } from './param-sets.ts';
 
 const NAL_HEADER_SIZE = 1;

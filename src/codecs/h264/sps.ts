@@ -65,8 +65,22 @@ export interface H264Sps {
 
 /** Table E-1: sample aspect ratios by aspect_ratio_idc 1..16. */
 const SAR_TABLE: ReadonlyArray<[number, number]> = [
-  [1, 1], [12, 11], [10, 11], [16, 11], [40, 33], [24, 11], [20, 11], [32, 11],
-  [80, 33], [18, 11], [15, 11], [64, 33], [160, 99], [4, 3], [3, 2], [2, 1],
+  [1, 1],
+  [12, 11],
+  [10, 11],
+  [16, 11],
+  [40, 33],
+  [24, 11],
+  [20, 11],
+  [32, 11],
+  [80, 33],
+  [18, 11],
+  [15, 11],
+  [64, 33],
+  [160, 99],
+  [4, 3],
+  [3, 2],
+  [2, 1],
 ];
 
 /**
@@ -76,7 +90,8 @@ const SAR_TABLE: ReadonlyArray<[number, number]> = [
  */
 export function parseH264Sps(nal: Uint8Array): H264Sps {
   ParseError.need(WHAT, nal, 0, 1, 'NAL header');
-  if (h264NalType(nal) !== H264NalType.SPS) throw new ParseError(WHAT, `NAL type ${h264NalType(nal)} is not an SPS`);
+  if (h264NalType(nal) !== H264NalType.SPS)
+    throw new ParseError(WHAT, `NAL type ${h264NalType(nal)} is not an SPS`);
   const r = new BitReader(WHAT, removeEmulationPrevention(nal.subarray(1)));
   const profileIdc = r.u(8, 'profile_idc');
   const constraintFlags = r.u(8, 'constraint flags');
@@ -165,7 +180,8 @@ function skipScalingList(r: BitReader, size: number): void {
   let next = 8;
   for (let j = 0; j < size && next !== 0; j++) {
     const delta = r.se('delta_scale');
-    if (delta < -DELTA_SCALE_LIMIT || delta >= DELTA_SCALE_LIMIT) throw new ParseError(WHAT, `delta_scale ${delta} out of range`);
+    if (delta < -DELTA_SCALE_LIMIT || delta >= DELTA_SCALE_LIMIT)
+      throw new ParseError(WHAT, `delta_scale ${delta} out of range`);
     next = (last + delta + 256) % 256;
     if (next !== 0) last = next;
   }

@@ -27,9 +27,9 @@ import {
   H265_NAL_HEADER_SIZE,
   H265_NAL_TYPE_SHIFT,
   H265NalType,
+  h265NalType,
   isH265IrapNal,
   isH265Vcl,
-  h265NalType,
 } from './nal.ts';
 import { H265ParameterSets } from './param-sets.ts';
 
@@ -50,7 +50,8 @@ export class H265Depayloader extends NalDepayloader {
   constructor(codec?: Codec) {
     super(H265ParameterSets.fromFmtp(codec?.fmtp));
     const donDiff = Number(codec?.fmtp?.['sprop-max-don-diff'] ?? 0);
-    if (donDiff > 0) throw new UnsupportedError(`H265 RTP with DONL (sprop-max-don-diff=${donDiff}) is not supported`);
+    if (donDiff > 0)
+      throw new UnsupportedError(`H265 RTP with DONL (sprop-max-don-diff=${donDiff}) is not supported`);
   }
 
   protected isVcl(nal: Buffer): boolean {

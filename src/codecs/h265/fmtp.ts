@@ -43,7 +43,11 @@ export function h265CodecStringFromSps(sps: Uint8Array): string {
  * The fmtp parameters of an H.265 stream with these parameter sets. `profile-id`, `tier-flag` and
  * `level-id` are added when the SPS parses.
  */
-export function h265FmtpFromParams(vps: Uint8Array, sps: Uint8Array, pps: Uint8Array): Record<string, string> {
+export function h265FmtpFromParams(
+  vps: Uint8Array,
+  sps: Uint8Array,
+  pps: Uint8Array,
+): Record<string, string> {
   const fmtp: Record<string, string> = {};
   try {
     const info = parseH265Sps(sps);

@@ -82,7 +82,8 @@ export function buildHvcC(vps: Buffer, sps: Buffer, pps: Buffer): Buffer {
   ];
   let size = HEADER_SIZE + 1;
   for (const [, nal] of sets) {
-    if (nal.length > MAX_NAL_SIZE) throw new ParseError(WHAT, `parameter set of ${nal.length} bytes exceeds ${MAX_NAL_SIZE}`);
+    if (nal.length > MAX_NAL_SIZE)
+      throw new ParseError(WHAT, `parameter set of ${nal.length} bytes exceeds ${MAX_NAL_SIZE}`);
     size += ARRAY_HEADER_SIZE + NAL_LENGTH_SIZE + nal.length;
   }
   const out = Buffer.alloc(size);
@@ -123,7 +124,9 @@ export function parseHvcC(buf: Buffer): HevcDecoderConfig {
     tierFlag: (buf[OFF_PROFILE] >> TIER_SHIFT) & 1,
     profileIdc: buf[OFF_PROFILE] & PROFILE_IDC_MASK,
     profileCompatibilityFlags: buf.readUInt32BE(OFF_COMPATIBILITY),
-    constraintIndicatorFlags: Buffer.from(buf.subarray(OFF_CONSTRAINTS, OFF_CONSTRAINTS + H265_CONSTRAINT_BYTES)),
+    constraintIndicatorFlags: Buffer.from(
+      buf.subarray(OFF_CONSTRAINTS, OFF_CONSTRAINTS + H265_CONSTRAINT_BYTES),
+    ),
     levelIdc: buf[OFF_LEVEL],
     minSpatialSegmentationIdc: buf.readUInt16BE(OFF_MIN_SEGMENTATION) & MIN_SEGMENTATION_MASK,
     parallelismType: buf[OFF_PARALLELISM] & TWO_BIT_MASK,

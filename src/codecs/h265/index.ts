@@ -2,7 +2,7 @@
 export { annexBToAvcc, avccToAnnexB, joinAvcc, splitAnnexB, splitAvcc } from '../avcc.ts';
 export { H265Depayloader } from './depayloader.ts';
 export { h265CodecString, h265CodecStringFromSps, h265FmtpFromParams, parseH265Sprop } from './fmtp.ts';
-export { type HevcDecoderConfig, buildHvcC, hvcCParameterSets, parseHvcC } from './hvcc-record.ts';
+export { buildHvcC, type HevcDecoderConfig, hvcCParameterSets, parseHvcC } from './hvcc-record.ts';
 export {
   H265_NAL_HEADER_SIZE,
   H265NalType,

@@ -3,7 +3,12 @@
  * larger than the MTU and AP (4.4.2) for VPS + SPS + PPS. Diagrams in `depayloader.ts`.
  */
 import type { Codec } from '../../core/media.ts';
-import { AGGREGATION_SIZE_FIELD, fragmentBody, NalPayloader, type NalPayloaderOptions } from '../nal-payloader.ts';
+import {
+  AGGREGATION_SIZE_FIELD,
+  fragmentBody,
+  NalPayloader,
+  type NalPayloaderOptions,
+} from '../nal-payloader.ts';
 import { DEFAULT_MTU } from '../rtp-types.ts';
 import {
   H265_NAL_FIRST_BYTE_KEEP_MASK,
@@ -47,7 +52,10 @@ export class H265Payloader extends NalPayloader {
     let tid = Number.POSITIVE_INFINITY;
     for (const n of nals) {
       f |= n[0] & F_BIT;
-      layerId = Math.min(layerId, ((n[0] & LAYER_ID_HIGH_BIT) << LAYER_ID_LOW_BITS) | (n[1] >> LAYER_ID_LOW_SHIFT));
+      layerId = Math.min(
+        layerId,
+        ((n[0] & LAYER_ID_HIGH_BIT) << LAYER_ID_LOW_BITS) | (n[1] >> LAYER_ID_LOW_SHIFT),
+      );
       tid = Math.min(tid, n[1] & TID_MASK);
     }
     const header = Buffer.from([

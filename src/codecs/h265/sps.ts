@@ -87,7 +87,14 @@ export function readProfileTierLevel(r: BitReader, maxSubLayersMinus1: number): 
     if (profilePresent[i]) r.skip(SUB_LAYER_PROFILE_BITS, 'sub-layer profile');
     if (levelPresent[i]) r.skip(SUB_LAYER_LEVEL_BITS, 'sub_layer_level_idc');
   }
-  return { profileSpace, tierFlag, profileIdc, profileCompatibilityFlags, constraintIndicatorFlags, levelIdc };
+  return {
+    profileSpace,
+    tierFlag,
+    profileIdc,
+    profileCompatibilityFlags,
+    constraintIndicatorFlags,
+    levelIdc,
+  };
 }
 
 /**
@@ -96,11 +103,13 @@ export function readProfileTierLevel(r: BitReader, maxSubLayersMinus1: number): 
  */
 export function parseH265Sps(nal: Uint8Array): H265Sps {
   ParseError.need(WHAT, nal, 0, H265_NAL_HEADER_SIZE, 'NAL header');
-  if (h265NalType(nal) !== H265NalType.SPS) throw new ParseError(WHAT, `NAL type ${h265NalType(nal)} is not an SPS`);
+  if (h265NalType(nal) !== H265NalType.SPS)
+    throw new ParseError(WHAT, `NAL type ${h265NalType(nal)} is not an SPS`);
   const r = new BitReader(WHAT, removeEmulationPrevention(nal.subarray(H265_NAL_HEADER_SIZE)));
   const vpsId = r.u(4, 'sps_video_parameter_set_id');
   const maxSubLayersMinus1 = r.u(3, 'sps_max_sub_layers_minus1');
-  if (maxSubLayersMinus1 >= MAX_SUB_LAYERS) throw new ParseError(WHAT, `sps_max_sub_layers_minus1 ${maxSubLayersMinus1} > 6`);
+  if (maxSubLayersMinus1 >= MAX_SUB_LAYERS)
+    throw new ParseError(WHAT, `sps_max_sub_layers_minus1 ${maxSubLayersMinus1} > 6`);
   const temporalIdNesting = r.flag('sps_temporal_id_nesting_flag');
   const ptl = readProfileTierLevel(r, maxSubLayersMinus1);
   const spsId = r.ueMax(MAX_SPS_ID, 'sps_seq_parameter_set_id');

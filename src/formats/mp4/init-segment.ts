@@ -2,10 +2,10 @@
  * The initialization segment of a fragmented MP4 (ISO/IEC 14496-12 8.8, as used by MSE and HLS
  * fMP4): ftyp + moov with empty sample tables and an mvex that announces the fragments.
  */
-import { BadRequestError, UnsupportedError } from '../../core/errors.ts';
+import { BadRequestError, ParseError, UnsupportedError } from '../../core/errors.ts';
 import { isVideo } from '../../core/media.ts';
-import { buildDOps, buildEsDescriptor } from './audio-config.ts';
-import { avcCFromFmtp, hvcCFromFmtp } from './avc.ts';
+import { buildDOps, buildEsDescriptor, parseAudioSpecificConfig, parseDOps } from './audio-config.ts';
+import { avcCFromFmtp, hvcCFromFmtp, parseAvcC, parseHvcC } from './avc.ts';
 import { box, fourcc, fullBox, u16, u32, zeros } from './box-writer.ts';
 import type { Mp4TrackInfo } from './types.ts';
 
@@ -73,23 +73,45 @@ function audioSampleEntry(type: string, channels: number, rate: number, config: 
   );
 }
 
-/** The sample entry (avc1, hvc1, mp4a, Opus) with its decoder configuration box. */
+/** Runs a record parser; a malformed record given by the caller is a BadRequestError, not a ParseError. */
+function checkRecord<T>(track: Mp4TrackInfo, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ParseError)
+      throw new BadRequestError(`mp4 track ${track.id}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/** The sample entry (avc1/avc3, hvc1/hev1, mp4a, Opus) with its decoder configuration box. */
 function sampleEntry(track: Mp4TrackInfo): Buffer {
   const { codec } = track;
   switch (codec.name) {
-    case 'H264':
-      return visualSampleEntry('avc1', track, box('avcC', track.avcC ?? avcCFromFmtp(codec.fmtp)));
-    case 'H265':
-      return visualSampleEntry('hvc1', track, box('hvcC', track.hvcC ?? hvcCFromFmtp(codec.fmtp)));
+    case 'H264': {
+      const avcC = track.avcC ?? avcCFromFmtp(codec.fmtp);
+      // Without parameter sets in the record they travel in-band, which avc3 announces.
+      const type = checkRecord(track, () => parseAvcC(avcC)).sps.length > 0 ? 'avc1' : 'avc3';
+      return visualSampleEntry(type, track, box('avcC', avcC));
+    }
+    case 'H265': {
+      const hvcC = track.hvcC ?? hvcCFromFmtp(codec.fmtp);
+      const type = checkRecord(track, () => parseHvcC(hvcC)).sps.length > 0 ? 'hvc1' : 'hev1';
+      return visualSampleEntry(type, track, box('hvcC', hvcC));
+    }
     case 'AAC': {
       const asc = track.audioSpecificConfig ?? Buffer.from(codec.fmtp?.['config'] ?? '', 'hex');
-      if (asc.length === 0)
+      if (asc.length === 0) {
         throw new BadRequestError(`mp4 track ${track.id}: AAC needs an AudioSpecificConfig`);
+      }
+      const config = checkRecord(track, () => parseAudioSpecificConfig(asc));
+      const channels = codec.channels ?? (config.channels || DEFAULT_CHANNELS);
       const esds = fullBox('esds', 0, 0, buildEsDescriptor(asc));
-      return audioSampleEntry('mp4a', codec.channels ?? DEFAULT_CHANNELS, codec.clockRate, esds);
+      return audioSampleEntry('mp4a', channels, codec.clockRate, esds);
     }
     case 'OPUS': {
       const dOps = track.dOps ?? buildDOps(codec.channels ?? DEFAULT_CHANNELS);
+      checkRecord(track, () => parseDOps(dOps));
       return audioSampleEntry('Opus', dOps[DOPS_CHANNELS] ?? DEFAULT_CHANNELS, OPUS_RATE, box('dOps', dOps));
     }
     default:
@@ -150,8 +172,9 @@ function checkTrack(track: Mp4TrackInfo, ids: Set<number>): void {
 
 /**
  * The initialization segment (ftyp + moov) for `tracks`, in the given order. Decoder configuration
- * comes from the raw records or `codec.fmtp` (see Mp4TrackInfo). Throws BadRequestError for an
- * invalid track description and UnsupportedError for a codec MP4 cannot carry here (only H.264,
+ * comes from the raw records or `codec.fmtp` (see Mp4TrackInfo); an avcC / hvcC without SPS gives an
+ * avc3 / hev1 entry (parameter sets in-band). Throws BadRequestError for an invalid track description
+ * or a malformed record, and UnsupportedError for a codec MP4 cannot carry here (only H.264,
  * H.265, AAC and Opus are supported).
  */
 export function initSegment(tracks: readonly Mp4TrackInfo[]): Buffer {

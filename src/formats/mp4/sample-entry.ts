@@ -80,7 +80,7 @@ export function readSampleEntry(
   }
 }
 
-function readVisualEntry(buf: Buffer, entry: Box): SampleEntryInfo | undefined {
+function readVisualEntry(buf: Buffer, entry: Box): SampleEntryInfo {
   need(buf, entry, entry.payload, VISUAL_ENTRY_SIZE, 'VisualSampleEntry');
   const width = buf.readUInt16BE(entry.payload + VISUAL_WIDTH);
   const height = buf.readUInt16BE(entry.payload + VISUAL_HEIGHT);
@@ -122,6 +122,7 @@ function readAudioEntry(buf: Buffer, entry: Box): { boxes: Box[]; channels: numb
   };
 }
 
+/** An mp4a entry; undefined when its esds is not AAC (MP3, for example). */
 function readMp4aEntry(buf: Buffer, entry: Box, mdhdTimescale: number): SampleEntryInfo | undefined {
   const audio = readAudioEntry(buf, entry);
   let esds = audio.boxes.find((b) => b.type === 'esds');
@@ -135,9 +136,9 @@ function readMp4aEntry(buf: Buffer, entry: Box, mdhdTimescale: number): SampleEn
   const parsed = asc.length > 0 ? parseAudioSpecificConfig(asc) : undefined;
   const clockRate = parsed?.sampleRate || audio.sampleRate || mdhdTimescale;
   const channels = parsed?.channels || audio.channels;
-  const codec: Codec = { name: 'AAC', clockRate, channels, fmtp: { ...AAC_HBR_FMTP } };
-  if (asc.length > 0) codec.fmtp!['config'] = asc.toString('hex');
-  return { codec, audioSpecificConfig: Buffer.from(asc) };
+  const fmtp: Record<string, string> = { ...AAC_HBR_FMTP };
+  if (asc.length > 0) fmtp['config'] = asc.toString('hex');
+  return { codec: { name: 'AAC', clockRate, channels, fmtp }, audioSpecificConfig: Buffer.from(asc) };
 }
 
 function readOpusEntry(buf: Buffer, entry: Box): SampleEntryInfo {

@@ -272,3 +272,23 @@ describe('Stream regressions (go2rtc crash classes)', () => {
     assert.ok(b.received.length <= 1);
   });
 });
+
+describe('Stream publishers', () => {
+  test('stream.addPublisher() returns a sink whose frames reach consumers, and the publisher and its readers leave when its connection closes', async () => {
+    const stream = newStream([]);
+    const conn = new FakeDriver([media(H264)]);
+    const publisher = await conn.connect(() => undefined, new AbortController().signal);
+    const sink = stream.addPublisher('rtsp://127.0.0.1/pushed', publisher);
+    const c = new RecordingConsumer();
+    await stream.addConsumer(c);
+    c.play();
+    sink(0, { pts: 0, dts: 0, keyframe: true, data: Buffer.alloc(10) });
+    assert.equal(c.received.length, 1);
+    assert.equal(stream.info().producers[0].publisher, true);
+    publisher.close();
+    assert.equal(stream.info().producers.length, 0);
+    assert.equal(c.closed, true, 'its readers end with it');
+    sink(0, { pts: 1, dts: 1, keyframe: true, data: Buffer.alloc(10) });
+    assert.equal(c.received.length, 1, 'frames after close are ignored');
+  });
+});

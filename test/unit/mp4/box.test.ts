@@ -30,18 +30,27 @@ describe('mp4 box', () => {
 
   test('readBoxHeader() throws ParseError when a box runs past its parent', () => {
     const buf = box('free', Buffer.alloc(8));
-    assert.throws(() => readBoxHeader(buf, 0, 12), (e: unknown) => e instanceof ParseError && /runs past/.test(e.message));
+    assert.throws(
+      () => readBoxHeader(buf, 0, 12),
+      (e: unknown) => e instanceof ParseError && /runs past/.test(e.message),
+    );
   });
 
   test('readBoxHeader() throws ParseError when the size is smaller than the header', () => {
-    for (const buf of [Buffer.concat([u32(7), fourcc('free')]), Buffer.concat([u32(1), fourcc('free'), u64(15)])]) {
+    for (const buf of [
+      Buffer.concat([u32(7), fourcc('free')]),
+      Buffer.concat([u32(1), fourcc('free'), u64(15)]),
+    ]) {
       assert.throws(() => readBoxHeader(buf, 0), ParseError);
     }
   });
 
   test('readBoxHeader() throws ParseError for a truncated header or largesize', () => {
     assert.throws(() => readBoxHeader(Buffer.from([0, 0, 0, 8, 0x66]), 0), ParseError);
-    assert.throws(() => readBoxHeader(Buffer.concat([u32(1), fourcc('mdat'), Buffer.alloc(7)]), 0), ParseError);
+    assert.throws(
+      () => readBoxHeader(Buffer.concat([u32(1), fourcc('mdat'), Buffer.alloc(7)]), 0),
+      ParseError,
+    );
   });
 
   test('readBoxHeader() throws ParseError for a largesize beyond 2^53', () => {
@@ -76,7 +85,10 @@ describe('mp4 box', () => {
     const buf = Buffer.concat([box('stsz', Buffer.alloc(4)), Buffer.alloc(8)]);
     const b = readBoxHeader(buf, 0);
     need(buf, b, 8, 4, 'x');
-    assert.throws(() => need(buf, b, 8, 5, 'sample_count'), (e: unknown) => e instanceof ParseError && /mp4 stsz/.test(e.message));
+    assert.throws(
+      () => need(buf, b, 8, 5, 'sample_count'),
+      (e: unknown) => e instanceof ParseError && /mp4 stsz/.test(e.message),
+    );
     assert.throws(() => need(buf, b, 4, 1, 'before payload'), ParseError);
   });
 

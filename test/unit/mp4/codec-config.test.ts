@@ -41,7 +41,11 @@ function assertPrefixesThrow(buf: Buffer, parse: (b: Buffer) => unknown): void {
 describe('mp4 avcC / hvcC', () => {
   const cases = [
     { name: 'one SPS and one PPS', sps: [DEMO_SPS], pps: [DEMO_PPS] },
-    { name: 'two of each', sps: [DEMO_SPS, DEMO_SPS.subarray(0, 6)], pps: [DEMO_PPS, Buffer.from([0x68, 1])] },
+    {
+      name: 'two of each',
+      sps: [DEMO_SPS, DEMO_SPS.subarray(0, 6)],
+      pps: [DEMO_PPS, Buffer.from([0x68, 1])],
+    },
   ];
   for (const c of cases) {
     test(`parseAvcC() reads back buildAvcC() with ${c.name}`, () => {
@@ -110,7 +114,17 @@ describe('mp4 esds / AudioSpecificConfig / dOps', () => {
     // As written by QuickTime: sizes as 80 80 80 xx, URL flag set with a 2-byte URL.
     const asc = Buffer.from('1210', 'hex');
     const dsi = Buffer.from([0x05, 0x80, 0x80, 0x80, 2, ...asc]);
-    const dc = Buffer.from([0x04, 0x80, 0x80, 0x80, 13 + dsi.length, 0x40, 0x15, ...Buffer.alloc(11), ...dsi]);
+    const dc = Buffer.from([
+      0x04,
+      0x80,
+      0x80,
+      0x80,
+      13 + dsi.length,
+      0x40,
+      0x15,
+      ...Buffer.alloc(11),
+      ...dsi,
+    ]);
     const es = Buffer.from([0x03, 0x80, 0x80, 0x80, 3 + 3 + dc.length, 0, 1, 0x40, 2, 0x61, 0x62, ...dc]);
     assert.deepEqual(parseEsds(es).decoderSpecificInfo, asc);
   });
@@ -139,7 +153,12 @@ describe('mp4 esds / AudioSpecificConfig / dOps', () => {
   });
 
   test('parseDOps() reads back buildDOps()', () => {
-    assert.deepEqual(parseDOps(buildDOps(2, 312)), { channels: 2, preSkip: 312, inputSampleRate: 48000, mappingFamily: 0 });
+    assert.deepEqual(parseDOps(buildDOps(2, 312)), {
+      channels: 2,
+      preSkip: 312,
+      inputSampleRate: 48000,
+      mappingFamily: 0,
+    });
     assertPrefixesThrow(buildDOps(1), parseDOps);
   });
 

@@ -2,7 +2,7 @@
  * Builds small non-fragmented MP4 files for the reader tests and the fuzz corpus: ftyp, moov with one
  * trak per track (sample tables in every variant the reader handles), then mdat.
  */
-import { buildDOps } from '../../../src/formats/mp4/audio-config.ts';
+import { buildDOps, buildEsDescriptor } from '../../../src/formats/mp4/audio-config.ts';
 import { buildAvcC } from '../../../src/formats/mp4/avc.ts';
 import { box, fourcc, fullBox, u16, u32, u64, zeros } from '../../../src/formats/mp4/box-writer.ts';
 
@@ -47,7 +47,12 @@ export interface CraftOptions {
 }
 
 /** A VisualSampleEntry (avc1 by default) with an avcC of the demo SPS/PPS. */
-export function avc1Entry(width = 640, height = 360, avcC = buildAvcC([DEMO_SPS], [DEMO_PPS]), type = 'avc1'): Buffer {
+export function avc1Entry(
+  width = 640,
+  height = 360,
+  avcC = buildAvcC([DEMO_SPS], [DEMO_PPS]),
+  type = 'avc1',
+): Buffer {
   return box(
     type,
     zeros(6),
@@ -64,14 +69,30 @@ export function avc1Entry(width = 640, height = 360, avcC = buildAvcC([DEMO_SPS]
 
 /** An Opus AudioSampleEntry with a dOps. */
 export function opusEntry(channels = 2): Buffer {
-  return box('Opus', zeros(6), u16(1), zeros(8), u16(channels, 16), zeros(4), u32(48000 * 65536), box('dOps', buildDOps(channels, 312)));
+  return box(
+    'Opus',
+    zeros(6),
+    u16(1),
+    zeros(8),
+    u16(channels, 16),
+    zeros(4),
+    u32(48000 * 65536),
+    box('dOps', buildDOps(channels, 312)),
+  );
+}
+
+/** An AAC mp4a AudioSampleEntry with an esds around `asc`. */
+export function mp4aEntry(asc = Buffer.from('1190', 'hex'), channels = 2): Buffer {
+  const esds = fullBox('esds', 0, 0, buildEsDescriptor(asc));
+  return box('mp4a', zeros(6), u16(1), zeros(8), u16(channels, 16), zeros(4), u32(48000 * 65536), esds);
 }
 
 function stbl(t: CraftTrack, chunkOffsets: number[]): Buffer {
   const n = t.samples.length;
   const boxes: Buffer[] = [fullBox('stsd', 0, 0, u32(1), t.sampleEntry)];
   boxes.push(fullBox('stts', 0, 0, u32(n), ...t.durations.map((d) => u32(1, d))));
-  if (t.ctts) boxes.push(fullBox('ctts', t.ctts.version, 0, u32(n), ...t.ctts.offsets.map((o) => i32pair(1, o))));
+  if (t.ctts)
+    boxes.push(fullBox('ctts', t.ctts.version, 0, u32(n), ...t.ctts.offsets.map((o) => i32pair(1, o))));
   if (t.sync) boxes.push(fullBox('stss', 0, 0, u32(t.sync.length, ...t.sync)));
   const perChunk = t.samplesPerChunk ?? 1;
   const lastCount = n - perChunk * (chunkOffsets.length - 1);
@@ -108,13 +129,26 @@ function trak(t: CraftTrack, chunkOffsets: number[]): Buffer {
   const video = t.handler === 'vide';
   return box(
     'trak',
-    fullBox('tkhd', 0, 3, u32(0, 0, t.id, 0, 0), zeros(8), u16(0, 0, 0, 0), zeros(36), u32(640 * 65536, 360 * 65536)),
+    fullBox(
+      'tkhd',
+      0,
+      3,
+      u32(0, 0, t.id, 0, 0),
+      zeros(8),
+      u16(0, 0, 0, 0),
+      zeros(36),
+      u32(640 * 65536, 360 * 65536),
+    ),
     ...(t.extraTrak ?? []),
     box(
       'mdia',
       fullBox('mdhd', 0, 0, u32(0, 0, t.timescale, sum(t.durations)), u16(0x55c4, 0)),
       fullBox('hdlr', 0, 0, u32(0), fourcc(t.handler), zeros(12), Buffer.from('h\0')),
-      box('minf', video ? fullBox('vmhd', 0, 1, zeros(8)) : fullBox('smhd', 0, 0, zeros(4)), stbl(t, chunkOffsets)),
+      box(
+        'minf',
+        video ? fullBox('vmhd', 0, 1, zeros(8)) : fullBox('smhd', 0, 0, zeros(4)),
+        stbl(t, chunkOffsets),
+      ),
     ),
   );
 }
@@ -147,7 +181,21 @@ export function craftMp4(tracks: CraftTrack[], opts: CraftOptions = {}): Buffer 
       at += sum(t.samples.map((s) => s.length));
       return trak(t, offsets);
     });
-    return box('moov', fullBox('mvhd', 0, 0, u32(0, 0, 1000, 0, 0x10000), u16(0x100, 0), zeros(8), zeros(36), zeros(24), u32(tracks.length + 1)), ...traks);
+    return box(
+      'moov',
+      fullBox(
+        'mvhd',
+        0,
+        0,
+        u32(0, 0, 1000, 0, 0x10000),
+        u16(0x100, 0),
+        zeros(8),
+        zeros(36),
+        zeros(24),
+        u32(tracks.length + 1),
+      ),
+      ...traks,
+    );
   };
   // The moov size does not depend on the offset values, so a first pass finds where mdat starts.
   const moovSize = build(0).length;

@@ -35,7 +35,11 @@ const AAC: Mp4TrackInfo = {
   codec: { name: 'AAC', clockRate: 44100, channels: 2, fmtp: { config: '1210' } },
   timescale: 44100,
 };
-const OPUS: Mp4TrackInfo = { id: 4, codec: { name: 'OPUS', clockRate: 48000, channels: 2 }, timescale: 48000 };
+const OPUS: Mp4TrackInfo = {
+  id: 4,
+  codec: { name: 'OPUS', clockRate: 48000, channels: 2 },
+  timescale: 48000,
+};
 const SYNC = 0x02000000;
 const NON_SYNC = 0x01010000;
 
@@ -73,7 +77,10 @@ describe('initSegment()', () => {
     assert.equal(h264.codec.fmtp?.['sprop-parameter-sets'], SPROP);
     assert.deepEqual(h264.avcC, buildAvcC([DEMO_SPS], [DEMO_PPS]));
     assert.equal(h265.codec.fmtp?.['sprop-sps'], HEVC_FMTP['sprop-sps']);
-    assert.deepEqual([aac.codec.clockRate, aac.codec.channels, aac.codec.fmtp?.['config']], [44100, 2, '1210']);
+    assert.deepEqual(
+      [aac.codec.clockRate, aac.codec.channels, aac.codec.fmtp?.['config']],
+      [44100, 2, '1210'],
+    );
     assert.deepEqual([opus.codec.channels, opus.dOps?.length], [2, 11]);
   });
 
@@ -95,8 +102,26 @@ describe('initSegment()', () => {
     assert.throws(() => initSegment([H264, { ...AAC, id: 1 }]), BadRequestError);
     assert.throws(() => initSegment([{ ...H264, timescale: 0 }]), BadRequestError);
     assert.throws(() => initSegment([{ ...H264, id: 0 }]), BadRequestError);
-    assert.throws(() => initSegment([{ ...H264, codec: { name: 'H264', clockRate: 90000 } }]), BadRequestError);
+    assert.throws(
+      () => initSegment([{ ...H264, codec: { name: 'H264', clockRate: 90000 } }]),
+      BadRequestError,
+    );
     assert.throws(() => initSegment([{ ...AAC, codec: { name: 'AAC', clockRate: 44100 } }]), BadRequestError);
+    assert.throws(() => initSegment([{ ...H264, avcC: Buffer.from([1, 2, 3]) }]), BadRequestError);
+    assert.throws(() => initSegment([{ ...OPUS, dOps: Buffer.alloc(4) }]), BadRequestError);
+    assert.throws(
+      () => initSegment([{ ...AAC, audioSpecificConfig: Buffer.from([0x16, 0x90]) }]),
+      BadRequestError,
+    );
+  });
+
+  test('initSegment() writes avc3 for an avcC without parameter sets (they come in-band)', () => {
+    const avcC = buildAvcC([DEMO_SPS], [DEMO_PPS]);
+    const empty = Buffer.from([...avcC.subarray(0, 5), 0xe0, 0]);
+    const init = initSegment([{ ...H264, avcC: empty }]);
+    assert.ok(init.includes('avc3'));
+    assert.ok(!initSegment([H264]).includes('avc3'));
+    assert.deepEqual(readMp4(init).tracks[0].avcC, empty);
   });
 
   test('initSegment() throws UnsupportedError for a codec it cannot put into MP4', () => {

@@ -39,7 +39,8 @@ function videoTrack(samples: Buffer[], extra: Partial<CraftTrack> = {}): CraftTr
   };
 }
 
-const tiny = (n: number, len = 5) => Array.from({ length: n }, (_, i) => avccSample([Buffer.alloc(len, i + 1)]));
+const tiny = (n: number, len = 5) =>
+  Array.from({ length: n }, (_, i) => avccSample([Buffer.alloc(len, i + 1)]));
 
 describe('readMp4() of assets/demo.mp4', () => {
   const file = readMp4(DEMO);
@@ -84,7 +85,10 @@ describe('readMp4() of assets/demo.mp4', () => {
     assert.equal(audio.timescale, 48000);
     assert.ok(audio.samples.length >= 500);
     assert.ok(audio.samples.every((s) => s.keyframe));
-    assert.ok(audio.samples.slice(0, -1).every((s) => s.duration === 960), 'all but the last packet');
+    assert.ok(
+      audio.samples.slice(0, -1).every((s) => s.duration === 960),
+      'all but the last packet',
+    );
     assert.equal(audio.dOps?.readUInt16BE(2), 312, 'libopus pre-skip');
   });
 
@@ -150,11 +154,16 @@ describe('readMp4() of crafted files', () => {
     { name: 'stz2 with 16-bit sizes', extra: { stz2: 16 } },
     { name: 'a constant stsz sample_size', extra: { constantSize: true } },
     { name: 'co64 chunk offsets', extra: { co64: true } },
-    { name: '3 samples per chunk and a shorter last chunk (two stsc entries)', extra: { samplesPerChunk: 3 } },
+    {
+      name: '3 samples per chunk and a shorter last chunk (two stsc entries)',
+      extra: { samplesPerChunk: 3 },
+    },
   ];
   for (const l of layouts) {
     test(`readMp4() resolves sample offsets and sizes from ${l.name}`, () => {
-      const samples = l.extra.constantSize ? tiny(7, 6) : tiny(7, 1).map((s, i) => s.subarray(0, 4 + 1 + (i % 3)));
+      const samples = l.extra.constantSize
+        ? tiny(7, 6)
+        : tiny(7, 1).map((s, i) => s.subarray(0, 4 + 1 + (i % 3)));
       const file = craftMp4([videoTrack(samples, l.extra)]);
       const track = readMp4(file).tracks[0];
       assert.deepEqual(
@@ -173,7 +182,14 @@ describe('readMp4() of crafted files', () => {
     const a = [Buffer.from([1, 2]), Buffer.from([3]), Buffer.from([4, 5, 6])];
     const buf = craftMp4([
       videoTrack(v),
-      { id: 2, handler: 'soun', timescale: 48000, sampleEntry: opusEntry(2), samples: a, durations: [960, 960, 960] },
+      {
+        id: 2,
+        handler: 'soun',
+        timescale: 48000,
+        sampleEntry: opusEntry(2),
+        samples: a,
+        durations: [960, 960, 960],
+      },
     ]);
     const file = readMp4(buf);
     assert.deepEqual(file.tracks[1].codec, { name: 'OPUS', clockRate: 48000, channels: 2 });
@@ -197,7 +213,9 @@ describe('readMp4() of crafted files', () => {
   test('sampleFrame() throws ParseError when a 2-byte NAL length runs past the sample', () => {
     const avcC = buildAvcC([DEMO_SPS], [DEMO_PPS]);
     avcC[4] = 0xfd;
-    const buf = craftMp4([videoTrack([Buffer.from([0, 9, 0x65])], { sampleEntry: avc1Entry(640, 360, avcC) })]);
+    const buf = craftMp4([
+      videoTrack([Buffer.from([0, 9, 0x65])], { sampleEntry: avc1Entry(640, 360, avcC) }),
+    ]);
     const track = readMp4(buf).tracks[0];
     assert.throws(() => sampleFrame(buf, track, track.samples[0]), ParseError);
   });
@@ -208,7 +226,11 @@ describe('readMp4() of crafted files', () => {
       extraStbl: [box('sgpd', Buffer.alloc(9)), box('zzzz')],
       extraTrak: [box('edts', elst), box('udta', box('name', Buffer.from('x')))],
     });
-    for (const opts of [{ largeMdat: true }, { mdatToEnd: true }, { extraTop: [box('free', Buffer.alloc(3))] }]) {
+    for (const opts of [
+      { largeMdat: true },
+      { mdatToEnd: true },
+      { extraTop: [box('free', Buffer.alloc(3))] },
+    ]) {
       const buf = craftMp4([track], opts);
       assert.equal(readMp4(buf).tracks[0].samples.length, 2, JSON.stringify(opts));
     }
@@ -233,7 +255,10 @@ describe('readMp4() of crafted files', () => {
 
   const broken: { name: string; buf: () => Buffer }[] = [
     { name: 'there is no moov', buf: () => box('ftyp', fourcc('isom'), u32(0)) },
-    { name: 'a sample lies past the end of the input', buf: () => craftMp4([videoTrack(tiny(3))]).subarray(0, -1) },
+    {
+      name: 'a sample lies past the end of the input',
+      buf: () => craftMp4([videoTrack(tiny(3))]).subarray(0, -1),
+    },
     {
       name: 'stts covers fewer samples than stsz',
       buf: () => craftMp4([videoTrack(tiny(3), { durations: [1, 1] })], { mdatToEnd: true }),

@@ -2,8 +2,9 @@
  * Known-good RTP and RTCP packets as hex, each with the value it decodes to. One table feeds the
  * parse tests, the serialize tests and the fuzz seeds (gortsplib style). Spaces in hex are ignored.
  */
-import type { RtcpPacket } from '../../../src/rtp/rtcp-types.ts';
+
 import type { RtpPacket } from '../../../src/rtp/packet.ts';
+import type { RtcpPacket } from '../../../src/rtp/rtcp-types.ts';
 
 /** Bytes from hex with optional spaces. */
 export function hex(s: string): Buffer {
@@ -174,7 +175,11 @@ export const RTCP_CASES: RtcpCase[] = [
       },
     ],
   },
-  { name: 'an empty receiver report', hex: '80c90001 00000001', packets: [{ type: 'rr', ssrc: 1, reports: [] }] },
+  {
+    name: 'an empty receiver report',
+    hex: '80c90001 00000001',
+    packets: [{ type: 'rr', ssrc: 1, reports: [] }],
+  },
   {
     name: 'an SDES with one CNAME',
     hex: '81ca0003 00000001 01036162 63000000',
@@ -228,7 +233,9 @@ export const RTCP_CASES: RtcpCase[] = [
   {
     name: 'a REMB kept raw',
     hex: '8fce0005 00000001 00000000 52454d42 010a1234 00000002',
-    packets: [{ type: 'raw', packetType: 206, count: 15, body: hex('00000001 00000000 52454d42 010a1234 00000002') }],
+    packets: [
+      { type: 'raw', packetType: 206, count: 15, body: hex('00000001 00000000 52454d42 010a1234 00000002') },
+    ],
   },
   {
     name: 'an APP packet kept raw',

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BadRequestError, ParseError } from '../../../src/core/errors.ts';
-import { parseRtp, type RtpPacket, rtpSize, serializeRtp, writeRtp, writeRtpHeader } from '../../../src/rtp/packet.ts';
+import {
+  parseRtp,
+  type RtpPacket,
+  rtpSize,
+  serializeRtp,
+  writeRtp,
+  writeRtpHeader,
+} from '../../../src/rtp/packet.ts';
 import { hex, RTP_CASES } from './corpus.ts';
 
 describe('RTP packet', () => {
@@ -122,7 +129,8 @@ describe('parseRtp() length checks', () => {
     assert.equal(packet.length, 64);
     assert.throws(
       () => parseRtp(packet),
-      (err: unknown) => err instanceof ParseError && /CSRC list of 15 needs 60 bytes, 52 left/.test(err.message),
+      (err: unknown) =>
+        err instanceof ParseError && /CSRC list of 15 needs 60 bytes, 52 left/.test(err.message),
     );
     assert.throws(() => parseRtp(hex('8f 60 0001 11223344 deadbeef 00000001')), ParseError);
   });

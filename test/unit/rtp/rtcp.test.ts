@@ -89,7 +89,10 @@ describe('RTCP packets', () => {
       lastSenderReport: 0,
       delaySinceLastSenderReport: 0,
     };
-    assert.throws(() => serializeRtcp({ type: 'rr', ssrc: 1, reports: new Array(32).fill(block) }), BadRequestError);
+    assert.throws(
+      () => serializeRtcp({ type: 'rr', ssrc: 1, reports: new Array(32).fill(block) }),
+      BadRequestError,
+    );
     const text = 'x'.repeat(256);
     assert.throws(
       () => serializeRtcp({ type: 'sdes', chunks: [{ source: 1, items: [{ type: 1, text }] }] }),
@@ -124,7 +127,10 @@ describe('parseRtcpCompound() length checks', () => {
     ['a padding count larger than the body', 'a0c90001 00000005'],
     ['an SR without sender info', '80c80001 00000001'],
     ['an RR whose report count exceeds its length', '81c90001 00000001'],
-    ['an SR whose block is cut by padding', 'a1c8000c 00000001 00000000 00000000 00000000 00000000 00000000 00000002 00000000 00000000 00000000 00000000 00000004'],
+    [
+      'an SR whose block is cut by padding',
+      'a1c8000c 00000001 00000000 00000000 00000000 00000000 00000000 00000002 00000000 00000000 00000000 00000000 00000004',
+    ],
     ['an SDES chunk without terminating null octet', '81ca0002 00000001 01026162'],
     ['an SDES item running past the packet', '81ca0002 00000001 01056162'],
     ['an SDES chunk count past the packet', '82ca0002 00000001 00000000'],

@@ -12,7 +12,10 @@ describe('SequenceUnwrapper', () => {
   });
 
   test('unwrap() gives a packet reordered around the wrap its old cycle back', () => {
-    assert.deepEqual(unwrapAll(new SequenceUnwrapper(), [65534, 0, 65535, 1, 65533]), [65534, 65536, 65535, 65537, 65533]);
+    assert.deepEqual(
+      unwrapAll(new SequenceUnwrapper(), [65534, 0, 65535, 1, 65533]),
+      [65534, 65536, 65535, 65537, 65533],
+    );
   });
 
   test('unwrap() returns a negative number for a late packet from before the first one and the wrap', () => {
