@@ -75,6 +75,17 @@ export function splitAnnexB(data: Buffer): Buffer[] {
   return nals;
 }
 
+/**
+ * `nal` without trailing zero bytes (a view). A NAL unit never ends in 0x00 (H.264 7.4.1, H.265
+ * 7.4.2.2); zeros there are trailing_zero_8bits or a start code's leading zero that a packetizer
+ * (ffmpeg's, for H.265) kept with the NAL unit.
+ */
+export function trimTrailingZeros(nal: Buffer): Buffer {
+  let end = nal.length;
+  while (end > 0 && nal[end - 1] === 0) end--;
+  return end === nal.length ? nal : nal.subarray(0, end);
+}
+
 /** Converts an Annex B byte stream to AVCC with 4-byte lengths (a new buffer). */
 export function annexBToAvcc(data: Buffer): Buffer {
   return joinAvcc(splitAnnexB(data));

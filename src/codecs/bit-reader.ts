@@ -10,6 +10,7 @@ const MAX_EXP_GOLOMB_LEADING_ZEROS = 31;
 /** Largest width a single `u(n)` read returns as an exact number. */
 const MAX_READ_BITS = 32;
 
+/** Reads bits MSB first from a byte buffer; every read is bounds-checked (throws `ParseError`). */
 export class BitReader {
   /** What is being parsed, for error messages (`H264 SPS`). */
   readonly what: string;

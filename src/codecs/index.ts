@@ -19,14 +19,8 @@ export * as g711 from './g711/index.ts';
 export * as h264 from './h264/index.ts';
 export * as h265 from './h265/index.ts';
 export * as opus from './opus/index.ts';
-export {
-  DEFAULT_MTU,
-  type Depayloader,
-  depayloadAll,
-  type Payloader,
-  type RtpInput,
-  type RtpOutput,
-} from './rtp-types.ts';
+export { depayloadAll, MAX_QUEUED_FRAMES } from './rtp-base.ts';
+export { DEFAULT_MTU, type Depayloader, type Payloader, type RtpInput, type RtpOutput } from './rtp-types.ts';
 
 /**
  * A depayloader for `codec` (H264, H265, AAC as RFC 3640 mpeg4-generic, OPUS, PCMA, PCMU, L16).

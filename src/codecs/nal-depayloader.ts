@@ -9,9 +9,10 @@
  */
 import { ParseError } from '../core/errors.ts';
 import type { Frame } from '../core/media.ts';
-import { joinAvcc } from './avcc.ts';
+import { joinAvcc, trimTrailingZeros } from './avcc.ts';
 import type { ParameterSetTracker } from './param-sets.ts';
-import { DepayloaderBase, type RtpInput } from './rtp-types.ts';
+import { DepayloaderBase } from './rtp-base.ts';
+import type { RtpInput } from './rtp-types.ts';
 
 /** A frame larger than this (bytes of NAL data) is treated as corrupt; guards memory on endless frames. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -19,6 +20,10 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const MAX_CARRIED_NALS = 32;
 const SEQUENCE_MODULO = 0x10000;
 
+/**
+ * Base of the H.264 and H.265 depayloaders. Starts waiting for a keyframe; frames are AVCC and
+ * keyframes carry the latest parameter sets.
+ */
 export abstract class NalDepayloader extends DepayloaderBase {
   /** Parameter sets seen in-band or out of band; keyframes are completed from it. */
   readonly parameterSets: ParameterSetTracker;
@@ -82,8 +87,12 @@ export abstract class NalDepayloader extends DepayloaderBase {
     if (pkt.marker) this.finishFrame();
   }
 
-  /** Adds a complete NAL unit to the current frame (kept as a view until the frame completes). */
-  protected addNal(nal: Buffer): void {
+  /**
+   * Adds a complete NAL unit to the current frame (kept as a view until the frame completes),
+   * without trailing zero bytes.
+   */
+  protected addNal(received: Buffer): void {
+    const nal = trimTrailingZeros(received);
     if (nal.length === 0) throw new ParseError('RTP NAL', 'empty NAL unit');
     this.frameBytes += nal.length;
     if (this.frameBytes > MAX_FRAME_BYTES)

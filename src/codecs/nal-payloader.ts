@@ -7,11 +7,13 @@
 import type { Frame } from '../core/media.ts';
 import { splitAvcc } from './avcc.ts';
 import type { ParameterSetTracker } from './param-sets.ts';
-import { PayloaderBase, type RtpOutput } from './rtp-types.ts';
+import { PayloaderBase } from './rtp-base.ts';
+import type { RtpOutput } from './rtp-types.ts';
 
 /** Size of the NAL unit size field in an aggregation packet (STAP-A and AP). */
 export const AGGREGATION_SIZE_FIELD = 2;
 
+/** Options of the H.264 and H.265 payloaders. */
 export interface NalPayloaderOptions {
   /** Payload size limit in bytes; default `DEFAULT_MTU`. */
   mtu?: number;
@@ -21,6 +23,7 @@ export interface NalPayloaderOptions {
   aggregate?: boolean;
 }
 
+/** Base of the H.264 and H.265 payloaders. */
 export abstract class NalPayloader extends PayloaderBase {
   /** Parameter sets seen in frames or given out of band. */
   readonly parameterSets: ParameterSetTracker;

@@ -3,8 +3,10 @@
  * the payload is the frame and the RTP timestamp its pts. Every frame is a keyframe.
  */
 import { ParseError } from '../core/errors.ts';
-import { DepayloaderBase, type RtpInput } from './rtp-types.ts';
+import { DepayloaderBase } from './rtp-base.ts';
+import type { RtpInput } from './rtp-types.ts';
 
+/** A depayloader whose every packet payload is one frame (a view of the packet). */
 export class FramePerPacketDepayloader extends DepayloaderBase {
   private readonly validate: ((payload: Buffer) => void) | undefined;
 

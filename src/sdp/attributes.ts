@@ -78,7 +78,9 @@ export function formatRtpmap(pt: number, encoding: string, clockRate: number, ch
  * `a=fmtp` value -> payload type and a lower-case key map. Tolerates spaces after `;`, a trailing
  * `;`, values containing `=` (base64) and keys without a value (stored as '').
  */
-export function parseFmtp(value: string): { payloadType: number; params: Record<string, string> } | undefined {
+export function parseFmtp(
+  value: string,
+): { payloadType: number; params: Record<string, string> } | undefined {
   const m = FMTP.exec(value.trim());
   if (!m) return undefined;
   const payloadType = parsePayloadType(m[1]);
@@ -108,12 +110,16 @@ export function formatFmtpParams(params: Record<string, string>): string {
 
 /** `a=candidate` value (RFC 8839 §5.1); accepts a leading `candidate:` too. */
 export function parseCandidate(value: string): SdpCandidate | undefined {
-  const f = value.trim().replace(/^candidate:/i, '').split(SPACES);
+  const f = value
+    .trim()
+    .replace(/^candidate:/i, '')
+    .split(SPACES);
   if (f.length < 8 || f[6].toLowerCase() !== 'typ') return undefined;
   const component = Number(f[1]);
   const priority = Number(f[3]);
   const port = Number(f[5]);
-  if (!Number.isInteger(component) || !Number.isInteger(priority) || !Number.isInteger(port)) return undefined;
+  if (!Number.isInteger(component) || !Number.isInteger(priority) || !Number.isInteger(port))
+    return undefined;
   if (port < 0 || port > 0xffff || priority < 0 || priority > 0xffffffff) return undefined;
   const c: SdpCandidate = {
     foundation: f[0],

@@ -57,7 +57,10 @@ export interface SdpToMediasOptions {
  * perspective (port 0 is normal in RTSP), codecs the engine does not know (VP8, rtx, red,
  * telephone-event, ...) and sections left without codecs. `Media.id` is the control or else the mid.
  */
-export function sdpToMedias(input: SessionDescription | string | Uint8Array, options: SdpToMediasOptions = {}): Media[] {
+export function sdpToMedias(
+  input: SessionDescription | string | Uint8Array,
+  options: SdpToMediasOptions = {},
+): Media[] {
   const sdp = typeof input === 'string' || input instanceof Uint8Array ? parseSdp(input) : input;
   const perspective = options.perspective ?? 'client';
   const session = viewSession(sdp);
@@ -65,14 +68,16 @@ export function sdpToMedias(input: SessionDescription | string | Uint8Array, opt
   for (const md of sdp.medias) {
     const kind = md.kind.toLowerCase();
     if (kind !== 'video' && kind !== 'audio') continue;
-    if (perspective === 'peer' && md.port === 0 && getAttribute(md.attributes, 'bundle-only') === undefined) continue;
+    if (perspective === 'peer' && md.port === 0 && getAttribute(md.attributes, 'bundle-only') === undefined)
+      continue;
     const view = viewMedia(md, session);
     const direction = toDirection(view.direction, perspective);
     if (!direction) continue;
     const codecs = codecsOf(view.payloadTypes, view.rtpmaps, view.fmtps, kind);
     if (codecs.length === 0) continue;
     const media: Media = { kind, direction, codecs };
-    const id = options.base !== undefined ? resolveControl(options.base, view.control, session.control) : view.control;
+    const id =
+      options.base !== undefined ? resolveControl(options.base, view.control, session.control) : view.control;
     if (id !== undefined) media.id = id;
     else if (view.mid !== undefined) media.id = view.mid;
     medias.push(media);
@@ -130,7 +135,14 @@ export function mediasToSdp(medias: readonly Media[], options: MediasToSdpOption
   const addrType = address.includes(':') ? 'IP6' : 'IP4';
   const sdp: SessionDescription = {
     version: 0,
-    origin: { username: '-', sessionId: options.sessionId ?? '0', sessionVersion: '0', netType: 'IN', addrType, address },
+    origin: {
+      username: '-',
+      sessionId: options.sessionId ?? '0',
+      sessionVersion: '0',
+      netType: 'IN',
+      addrType,
+      address,
+    },
     sessionName: options.sessionName ?? 'mediagate',
     emails: [],
     phones: [],
@@ -161,7 +173,8 @@ function mediaToSection(media: Media, index: number): SdpMediaDescription {
     let pt = codec.payloadType ?? staticPayloadType(codec);
     if (pt === undefined) {
       while (used.has(next)) next++;
-      if (next > LAST_DYNAMIC_PT) throw new BadRequestError(`sdp: no free dynamic payload type for ${codec.name} in ${media.kind}`);
+      if (next > LAST_DYNAMIC_PT)
+        throw new BadRequestError(`sdp: no free dynamic payload type for ${codec.name} in ${media.kind}`);
       pt = next;
       used.add(pt);
     }

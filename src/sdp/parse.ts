@@ -32,7 +32,14 @@ const PORT = /^(\d{1,5})(?:\/(\d{1,5}))?$/;
 
 /** The origin written when an `o=` line is missing. */
 export function defaultOrigin(): SdpOrigin {
-  return { username: '-', sessionId: '0', sessionVersion: '0', netType: 'IN', addrType: 'IP4', address: '0.0.0.0' };
+  return {
+    username: '-',
+    sessionId: '0',
+    sessionVersion: '0',
+    netType: 'IN',
+    addrType: 'IP4',
+    address: '0.0.0.0',
+  };
 }
 
 /**

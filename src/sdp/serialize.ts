@@ -2,7 +2,13 @@
  * `SessionDescription` -> SDP text in RFC 8866 §5 order, CRLF line ends. Missing mandatory lines
  * are filled in (`s=-`, `t=0 0`) so the output is always a valid description.
  */
-import type { SdpAttribute, SdpBandwidth, SdpConnection, SdpMediaDescription, SessionDescription } from './types.ts';
+import type {
+  SdpAttribute,
+  SdpBandwidth,
+  SdpConnection,
+  SdpMediaDescription,
+  SessionDescription,
+} from './types.ts';
 
 const CRLF = '\r\n';
 

@@ -26,6 +26,7 @@ const BUFFER_FULLNESS_VBR = 0x7ff;
 const MAX_ADTS_OBJECT_TYPE = 4;
 const MAX_ADTS_CHANNEL_CONFIG = 7;
 
+/** The fields of one ADTS header. */
 export interface AdtsHeader {
   /** Audio object type (profile_ObjectType + 1): 2 = AAC LC. */
   objectType: number;

@@ -49,6 +49,7 @@ const CHANNELS: Readonly<Record<number, number>> = {
   14: 8,
 };
 
+/** A parsed AudioSpecificConfig. */
 export interface AudioSpecificConfig {
   /** Audio object type: 2 = AAC LC, 5 = SBR, 29 = PS; with explicit SBR/PS, the core type. */
   objectType: number;

@@ -21,7 +21,8 @@
 import { ParseError } from '../../core/errors.ts';
 import type { Codec } from '../../core/media.ts';
 import { BitReader } from '../bit-reader.ts';
-import { DepayloaderBase, type RtpInput } from '../rtp-types.ts';
+import { DepayloaderBase } from '../rtp-base.ts';
+import type { RtpInput } from '../rtp-types.ts';
 import { parseAudioSpecificConfig } from './config.ts';
 import { type AuHeaderLayout, aacConfigFromHex, auHeaderLayout } from './fmtp.ts';
 
@@ -38,6 +39,7 @@ interface PartialAu {
   received: number;
 }
 
+/** RFC 3640 AAC depayloader: emits each access unit as a frame; see the file comment. */
 export class AacDepayloader extends DepayloaderBase {
   /** Duration of one AU in clock units (frame length scaled from the sample rate to the clock rate). */
   readonly frameDuration: number;

@@ -7,12 +7,14 @@
 import { BadRequestError } from '../../core/errors.ts';
 import type { Codec, Frame } from '../../core/media.ts';
 import { BitWriter } from '../bit-writer.ts';
-import { DEFAULT_MTU, PayloaderBase, type RtpOutput } from '../rtp-types.ts';
+import { PayloaderBase } from '../rtp-base.ts';
+import { DEFAULT_MTU, type RtpOutput } from '../rtp-types.ts';
 import { type AuHeaderLayout, auHeaderLayout } from './fmtp.ts';
 
 const HEADERS_LENGTH_SIZE = 2;
 const BITS_PER_BYTE = 8;
 
+/** RFC 3640 AAC payloader: one AU per packet, fragmented above the MTU. */
 export class AacPayloader extends PayloaderBase {
   private readonly layout: AuHeaderLayout;
   private readonly headerBytes: number;

@@ -6,7 +6,8 @@
 import { BadRequestError } from '../../core/errors.ts';
 import type { Codec, Frame } from '../../core/media.ts';
 import { FramePerPacketDepayloader } from '../passthrough.ts';
-import { DEFAULT_MTU, PayloaderBase, type RtpOutput } from '../rtp-types.ts';
+import { PayloaderBase } from '../rtp-base.ts';
+import { DEFAULT_MTU, type RtpOutput } from '../rtp-types.ts';
 
 /** Longest packet the payloader produces, in milliseconds. */
 export const MAX_PACKET_TIME_MS = 20;

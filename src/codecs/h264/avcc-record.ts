@@ -30,6 +30,7 @@ const BIT_DEPTH_MASK = 0x07;
 /** Profiles whose record carries chroma format and bit depths (14496-15 5.3.3.1.1). */
 const EXTENDED_PROFILES = new Set([100, 110, 122, 144]);
 
+/** A parsed avcC record. */
 export interface AvcDecoderConfig {
   profileIdc: number;
   profileCompatibility: number;

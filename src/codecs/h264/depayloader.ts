@@ -34,6 +34,7 @@ const FU_END = 0x40;
 const MAX_SINGLE_NAL_TYPE = 23;
 const RESERVED_TYPES = new Set([0, 30, 31]);
 
+/** RFC 6184 depayloader producing AVCC access units; see the file comment for what is dropped. */
 export class H264Depayloader extends NalDepayloader {
   /** @param codec the track's codec; `sprop-parameter-sets` in its fmtp seeds the parameter sets. */
   constructor(codec?: Codec) {

@@ -27,6 +27,7 @@ const F_BIT = 0x80;
 /** The smallest MTU that carries an FU-A with one byte of data. */
 const MIN_MTU = FU_HEADER_SIZE + 1;
 
+/** RFC 6184 payloader, packetization mode 1, for AVCC access units. */
 export class H264Payloader extends NalPayloader {
   protected readonly aggregationHeaderSize = NAL_HEADER_SIZE;
 

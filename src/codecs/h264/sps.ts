@@ -40,6 +40,7 @@ const SCALING_LIST_8X8 = 64;
 const DELTA_SCALE_LIMIT = 128;
 const ASPECT_RATIO_EXTENDED_SAR = 255;
 
+/** The SPS fields mediagate uses. */
 export interface H264Sps {
   profileIdc: number;
   /** The constraint_set0..5 flags and reserved bits: the byte between profile and level. */

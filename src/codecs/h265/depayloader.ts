@@ -42,6 +42,7 @@ const FU_TYPE_MASK = 0x3f;
 /** NAL unit types 0..47 are sent as they are (single NAL unit packets). */
 const MAX_SINGLE_NAL_TYPE = 47;
 
+/** RFC 7798 depayloader producing AVCC access units; see the file comment for what is dropped. */
 export class H265Depayloader extends NalDepayloader {
   /**
    * @param codec the track's codec; `sprop-vps/sps/pps` in its fmtp seed the parameter sets.

@@ -52,6 +52,7 @@ const ARRAY_COMPLETENESS = 0x80;
 const ARRAY_TYPE_MASK = 0x3f;
 const LENGTH_SIZE_MINUS_ONE_4 = 3;
 
+/** A parsed hvcC record. */
 export interface HevcDecoderConfig extends H265ProfileTierLevel {
   minSpatialSegmentationIdc: number;
   parallelismType: number;

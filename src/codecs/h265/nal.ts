@@ -44,6 +44,7 @@ export const H265NalType = {
 export const H265_NAL_HEADER_SIZE = 2;
 /** Type field: bits 1..6 of the first header byte. */
 export const H265_NAL_TYPE_MASK = 0x7e;
+/** Bit position of the type field in the first header byte. */
 export const H265_NAL_TYPE_SHIFT = 1;
 /** F bit and the high bit of LayerId in the first header byte, kept when the type is replaced. */
 export const H265_NAL_FIRST_BYTE_KEEP_MASK = 0x81;

@@ -32,6 +32,7 @@ const TID_MASK = 0x07;
 /** The smallest MTU that carries an FU with one byte of data. */
 const MIN_MTU = FU_HEADER_SIZE + 1;
 
+/** RFC 7798 payloader (no DONL) for AVCC access units. */
 export class H265Payloader extends NalPayloader {
   protected readonly aggregationHeaderSize = H265_NAL_HEADER_SIZE;
 

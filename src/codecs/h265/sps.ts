@@ -51,6 +51,7 @@ export interface H265ProfileTierLevel {
   levelIdc: number;
 }
 
+/** The SPS fields mediagate uses (up to the bit depths). */
 export interface H265Sps extends H265ProfileTierLevel {
   vpsId: number;
   /** sps_max_sub_layers_minus1 + 1. */

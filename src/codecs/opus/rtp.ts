@@ -4,7 +4,8 @@
  */
 import type { Frame } from '../../core/media.ts';
 import { FramePerPacketDepayloader } from '../passthrough.ts';
-import { DEFAULT_MTU, PayloaderBase, type RtpOutput } from '../rtp-types.ts';
+import { PayloaderBase } from '../rtp-base.ts';
+import { DEFAULT_MTU, type RtpOutput } from '../rtp-types.ts';
 import { opusPacketDuration } from './toc.ts';
 
 /** Opus depayloader: drops (and counts in `invalid`) empty packets and packets with a malformed TOC. */

@@ -27,6 +27,7 @@ const MAX_PACKET_SAMPLES = 5760;
 /** Opus timestamps always count at 48 kHz (RFC 7587 4.1). */
 export const OPUS_CLOCK_RATE = 48000;
 
+/** A decoded TOC byte. */
 export interface OpusToc {
   /** 0..31 (RFC 6716 Table 2). */
   config: number;

@@ -78,7 +78,8 @@ export class FrameDecoder {
     while (data.length - offset >= FRAME_HEADER_SIZE) {
       const length = this.#check((data[offset] << 8) | data[offset + 1], offset);
       if (data.length - offset - FRAME_HEADER_SIZE < length) break;
-      if (length > 0) packets.push(data.subarray(offset + FRAME_HEADER_SIZE, offset + FRAME_HEADER_SIZE + length));
+      if (length > 0)
+        packets.push(data.subarray(offset + FRAME_HEADER_SIZE, offset + FRAME_HEADER_SIZE + length));
       offset += FRAME_HEADER_SIZE + length;
     }
     if (offset < data.length) {
@@ -101,7 +102,11 @@ export class FrameDecoder {
     if (length > this.maxFrameSize) {
       this.#chunks = [];
       this.#buffered = 0;
-      this.#failed = new ParseError(WHAT, `frame of ${length} bytes exceeds the limit of ${this.maxFrameSize}`, offset);
+      this.#failed = new ParseError(
+        WHAT,
+        `frame of ${length} bytes exceeds the limit of ${this.maxFrameSize}`,
+        offset,
+      );
       throw this.#failed;
     }
     return length;

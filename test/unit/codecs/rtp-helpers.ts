@@ -1,6 +1,7 @@
 /** Helpers for the payloader / depayloader tests. */
+
+import { depayloadAll } from '../../../src/codecs/rtp-base.ts';
 import type { Depayloader, RtpInput, RtpOutput } from '../../../src/codecs/rtp-types.ts';
-import { depayloadAll } from '../../../src/codecs/rtp-types.ts';
 import type { Frame } from '../../../src/core/media.ts';
 
 /** Numbers payloader output as RTP packets from `firstSeq` on (wrapping at 65536). */

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Media } from '../../../src/core/media.ts';
-import { parseSdp, resolveControl, sdpToMedias, serializeSdp, viewMedias, viewSession } from '../../../src/sdp/index.ts';
+import {
+  parseSdp,
+  resolveControl,
+  sdpToMedias,
+  serializeSdp,
+  viewMedias,
+  viewSession,
+} from '../../../src/sdp/index.ts';
 
 function fixture(name: string): string {
   return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'latin1');
@@ -19,7 +26,9 @@ function shape(medias: Media[]): unknown[] {
     kind: m.kind,
     direction: m.direction,
     id: m.id,
-    codecs: m.codecs.map((c) => `${c.payloadType}:${c.name}/${c.clockRate}${c.channels ? `/${c.channels}` : ''}`),
+    codecs: m.codecs.map(
+      (c) => `${c.payloadType}:${c.name}/${c.clockRate}${c.channels ? `/${c.channels}` : ''}`,
+    ),
   }));
 }
 
@@ -117,7 +126,9 @@ describe('camera fixtures', () => {
 
   // Axis (AXIS OS 10+, GStreamer rtsp-server): absolute controls with a query, AAC with /1.
   test('sdpToMedias() reads an Axis answer with query-string controls', () => {
-    const medias = sdpToMedias(fixture('axis-h264-aac.sdp'), { base: 'rtsp://192.168.0.90/axis-media/media.amp' });
+    const medias = sdpToMedias(fixture('axis-h264-aac.sdp'), {
+      base: 'rtsp://192.168.0.90/axis-media/media.amp',
+    });
     assert.deepEqual(shape(medias), [
       {
         kind: 'video',
@@ -145,14 +156,22 @@ describe('camera fixtures', () => {
       { kind: 'audio', direction: 'recvonly', id: 'trackID=1', codecs: ['97:L16/8000/1'] },
       { kind: 'video', direction: 'recvonly', id: 'trackID=2', codecs: ['26:JPEG/90000'] },
     ]);
-    assert.equal(sdpToMedias(sdp)[0].codecs[0].fmtp?.['sprop-parameter-sets'], 'Z00AKpY1QPAET8s3AQEBQAABwgAAV+QB,aO4xsg==');
+    assert.equal(
+      sdpToMedias(sdp)[0].codecs[0].fmtp?.['sprop-parameter-sets'],
+      'Z00AKpY1QPAET8s3AQEBQAABwgAAV+QB,aO4xsg==',
+    );
     const out = serializeSdp(sdp);
     assert.match(out, /^s=-\r$/m);
     assert.match(out, /^t=0 0\r$/m);
   });
 
   test('serializeSdp() of a parsed camera answer parses back to the same description', () => {
-    for (const name of ['hikvision-h264-pcma.sdp', 'dahua-h265-backchannel.sdp', 'tapo-h264-pcma.sdp', 'axis-h264-aac.sdp']) {
+    for (const name of [
+      'hikvision-h264-pcma.sdp',
+      'dahua-h265-backchannel.sdp',
+      'tapo-h264-pcma.sdp',
+      'axis-h264-aac.sdp',
+    ]) {
       const sdp = parseSdp(fixture(name));
       assert.deepEqual(parseSdp(serializeSdp(sdp)), sdp, name);
       assert.equal(serializeSdp(sdp), fixture(name), `${name} is already canonical`);
@@ -219,7 +238,12 @@ describe('chromium offer fixture', () => {
     assert.equal(video.endOfCandidates, true);
     assert.equal(audio.mid, '1');
     assert.equal(audio.direction, 'recvonly');
-    assert.deepEqual(audio.rtpmaps.get(111), { payloadType: 111, encoding: 'OPUS', clockRate: 48000, channels: 2 });
+    assert.deepEqual(audio.rtpmaps.get(111), {
+      payloadType: 111,
+      encoding: 'OPUS',
+      clockRate: 48000,
+      channels: 2,
+    });
   });
 
   test('sdpToMedias() keeps only engine codecs of a Chromium offer and mirrors directions', () => {
@@ -229,9 +253,22 @@ describe('chromium offer fixture', () => {
         kind: 'video',
         direction: 'sendrecv',
         id: '0',
-        codecs: ['102:H264/90000', '104:H264/90000', '106:H264/90000', '108:H264/90000', '127:H264/90000', '39:H264/90000', '112:H264/90000'],
+        codecs: [
+          '102:H264/90000',
+          '104:H264/90000',
+          '106:H264/90000',
+          '108:H264/90000',
+          '127:H264/90000',
+          '39:H264/90000',
+          '112:H264/90000',
+        ],
       },
-      { kind: 'audio', direction: 'sendonly', id: '1', codecs: ['111:OPUS/48000/2', '0:PCMU/8000/1', '8:PCMA/8000/1'] },
+      {
+        kind: 'audio',
+        direction: 'sendonly',
+        id: '1',
+        codecs: ['111:OPUS/48000/2', '0:PCMU/8000/1', '8:PCMA/8000/1'],
+      },
     ]);
     assert.deepEqual(
       medias[0].codecs.map((c) => `${c.fmtp?.['profile-level-id']}/${c.fmtp?.['packetization-mode']}`),

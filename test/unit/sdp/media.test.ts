@@ -11,7 +11,11 @@ const H264: Media = {
     {
       name: 'H264',
       clockRate: 90000,
-      fmtp: { 'packetization-mode': '1', 'profile-level-id': '42e01f', 'sprop-parameter-sets': 'Z0LgH5ZUBQHtCAAAAwAIAAADAPB4wZU=,aM4xsg==' },
+      fmtp: {
+        'packetization-mode': '1',
+        'profile-level-id': '42e01f',
+        'sprop-parameter-sets': 'Z0LgH5ZUBQHtCAAAAwAIAAADAPB4wZU=,aM4xsg==',
+      },
     },
   ],
 };
@@ -23,17 +27,32 @@ const AAC: Media = {
       name: 'AAC',
       clockRate: 44100,
       channels: 2,
-      fmtp: { streamtype: '5', 'profile-level-id': '1', mode: 'AAC-hbr', sizelength: '13', indexlength: '3', indexdeltalength: '3', config: '1210' },
+      fmtp: {
+        streamtype: '5',
+        'profile-level-id': '1',
+        mode: 'AAC-hbr',
+        sizelength: '13',
+        indexlength: '3',
+        indexdeltalength: '3',
+        config: '1210',
+      },
     },
   ],
 };
 
 describe('mediasToSdp()', () => {
   test('mediasToSdp() writes an RTSP DESCRIBE body with rtpmap, fmtp and trackID controls', () => {
-    const text = mediasToSdp([H264, AAC, { kind: 'audio', direction: 'sendonly', codecs: [{ name: 'PCMA', clockRate: 8000, channels: 1 }] }], {
-      address: '192.168.1.2',
-      sessionId: '123',
-    });
+    const text = mediasToSdp(
+      [
+        H264,
+        AAC,
+        { kind: 'audio', direction: 'sendonly', codecs: [{ name: 'PCMA', clockRate: 8000, channels: 1 }] },
+      ],
+      {
+        address: '192.168.1.2',
+        sessionId: '123',
+      },
+    );
     assert.equal(
       text,
       [
@@ -59,8 +78,17 @@ describe('mediasToSdp()', () => {
   });
 
   test('sdpToMedias() of mediasToSdp() gives back the codecs with payload types and mirrored directions', () => {
-    const backchannel: Media = { kind: 'audio', direction: 'recvonly', id: 'back', codecs: [{ name: 'PCMU', clockRate: 8000, channels: 1 }] };
-    const opus: Media = { kind: 'audio', direction: 'sendonly', codecs: [{ name: 'OPUS', clockRate: 48000, channels: 2, payloadType: 111 }] };
+    const backchannel: Media = {
+      kind: 'audio',
+      direction: 'recvonly',
+      id: 'back',
+      codecs: [{ name: 'PCMU', clockRate: 8000, channels: 1 }],
+    };
+    const opus: Media = {
+      kind: 'audio',
+      direction: 'sendonly',
+      codecs: [{ name: 'OPUS', clockRate: 48000, channels: 2, payloadType: 111 }],
+    };
     const medias = sdpToMedias(mediasToSdp([H264, AAC, opus, backchannel]));
     assert.deepEqual(medias, [
       { ...H264, direction: 'recvonly', id: 'trackID=0', codecs: [{ ...H264.codecs[0], payloadType: 96 }] },
@@ -95,20 +123,28 @@ describe('mediasToSdp()', () => {
 
 describe('sdpToMedias()', () => {
   const body = (dirs: string[], port = 0) =>
-    ['v=0', ...dirs.flatMap((d, i) => [`m=audio ${port} RTP/AVP 0`, `a=mid:${i}`, ...(d ? [`a=${d}`] : [])])].join('\r\n');
+    [
+      'v=0',
+      ...dirs.flatMap((d, i) => [`m=audio ${port} RTP/AVP 0`, `a=mid:${i}`, ...(d ? [`a=${d}`] : [])]),
+    ].join('\r\n');
 
   test('sdpToMedias() takes RTSP directions as the client side and defaults to recvonly', () => {
-    const dirs = sdpToMedias(body(['', 'recvonly', 'sendonly', 'sendrecv', 'inactive'])).map((m) => m.direction);
+    const dirs = sdpToMedias(body(['', 'recvonly', 'sendonly', 'sendrecv', 'inactive'])).map(
+      (m) => m.direction,
+    );
     assert.deepEqual(dirs, ['recvonly', 'recvonly', 'sendonly', 'sendrecv']);
   });
 
   test('sdpToMedias() mirrors WebRTC directions and defaults to sendrecv', () => {
-    const dirs = sdpToMedias(body(['', 'recvonly', 'sendonly', 'sendrecv', 'inactive'], 9), { perspective: 'peer' }).map((m) => m.direction);
+    const dirs = sdpToMedias(body(['', 'recvonly', 'sendonly', 'sendrecv', 'inactive'], 9), {
+      perspective: 'peer',
+    }).map((m) => m.direction);
     assert.deepEqual(dirs, ['sendrecv', 'sendonly', 'recvonly', 'sendrecv']);
   });
 
   test('sdpToMedias() drops port-0 sections for a peer unless they are bundle-only', () => {
-    const text = 'v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 0\r\na=mid:a\r\nm=audio 0 UDP/TLS/RTP/SAVPF 8\r\na=mid:b\r\na=bundle-only\r\n';
+    const text =
+      'v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 0\r\na=mid:a\r\nm=audio 0 UDP/TLS/RTP/SAVPF 8\r\na=mid:b\r\na=bundle-only\r\n';
     assert.deepEqual(
       sdpToMedias(text, { perspective: 'peer' }).map((m) => m.id),
       ['b'],
@@ -117,8 +153,11 @@ describe('sdpToMedias()', () => {
   });
 
   test('sdpToMedias() uses the first rtpmap of a payload type and merges repeated fmtp lines', () => {
-    const text = 'v=0\nm=video 0 RTP/AVP 96\na=rtpmap:96 H265/90000\na=rtpmap:96 H264/90000\na=fmtp:96 a=1\na=fmtp:96 b=2\n';
-    assert.deepEqual(sdpToMedias(text)[0].codecs, [{ name: 'H265', clockRate: 90000, payloadType: 96, fmtp: { a: '1', b: '2' } }]);
+    const text =
+      'v=0\nm=video 0 RTP/AVP 96\na=rtpmap:96 H265/90000\na=rtpmap:96 H264/90000\na=fmtp:96 a=1\na=fmtp:96 b=2\n';
+    assert.deepEqual(sdpToMedias(text)[0].codecs, [
+      { name: 'H265', clockRate: 90000, payloadType: 96, fmtp: { a: '1', b: '2' } },
+    ]);
   });
 
   test('sdpToMedias() drops sections whose codecs are all unknown', () => {

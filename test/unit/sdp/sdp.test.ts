@@ -49,7 +49,19 @@ const ROUND_TRIP: [string, string[]][] = [
       'a=rtpmap:99 h263-1998/90000',
     ],
   ],
-  ['IPv6 and flag attributes', ['v=0', 'o=- 1 1 IN IP6 ::1', 's=-', 'c=IN IP6 ::1', 't=0 0', 'a=ice-lite', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=sctp-port:5000']],
+  [
+    'IPv6 and flag attributes',
+    [
+      'v=0',
+      'o=- 1 1 IN IP6 ::1',
+      's=-',
+      'c=IN IP6 ::1',
+      't=0 0',
+      'a=ice-lite',
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+      'a=sctp-port:5000',
+    ],
+  ],
 ];
 
 describe('parseSdp() and serializeSdp()', () => {
@@ -90,9 +102,19 @@ describe('parseSdp() and serializeSdp()', () => {
   });
 
   test('parseSdp() keeps unknown attributes in order at both levels', () => {
-    const sdp = parseSdp(crlf(['v=0', 'a=zzz:1', 'a=tool:x', 'a=aaa', 'm=audio 0 RTP/AVP 0', 'a=b:2', 'a=x-foo', 'a=a:1']));
-    assert.deepEqual(sdp.attributes, [{ key: 'zzz', value: '1' }, { key: 'tool', value: 'x' }, { key: 'aaa' }]);
-    assert.deepEqual(sdp.medias[0].attributes, [{ key: 'b', value: '2' }, { key: 'x-foo' }, { key: 'a', value: '1' }]);
+    const sdp = parseSdp(
+      crlf(['v=0', 'a=zzz:1', 'a=tool:x', 'a=aaa', 'm=audio 0 RTP/AVP 0', 'a=b:2', 'a=x-foo', 'a=a:1']),
+    );
+    assert.deepEqual(sdp.attributes, [
+      { key: 'zzz', value: '1' },
+      { key: 'tool', value: 'x' },
+      { key: 'aaa' },
+    ]);
+    assert.deepEqual(sdp.medias[0].attributes, [
+      { key: 'b', value: '2' },
+      { key: 'x-foo' },
+      { key: 'a', value: '1' },
+    ]);
   });
 
   test('parseSdp() skips unknown line types and lines without "="', () => {
@@ -126,13 +148,22 @@ describe('parseSdp() and serializeSdp()', () => {
   });
 
   test('parseSdp() throws ParseError for text without v= or m= lines', () => {
-    for (const bad of ['', '\r\n', 'hello world', 'RTSP/1.0 200 OK\r\nCSeq: 1\r\n', 'a=rtpmap:96 H264/90000']) {
+    for (const bad of [
+      '',
+      '\r\n',
+      'hello world',
+      'RTSP/1.0 200 OK\r\nCSeq: 1\r\n',
+      'a=rtpmap:96 H264/90000',
+    ]) {
       assert.throws(() => parseSdp(bad), ParseError, JSON.stringify(bad));
     }
   });
 
   test('parseSdp() throws ParseError for an m= line without port or protocol, with the offset', () => {
-    assert.throws(() => parseSdp('v=0\nm=video\n'), (err: unknown) => err instanceof ParseError && err.offset === 4);
+    assert.throws(
+      () => parseSdp('v=0\nm=video\n'),
+      (err: unknown) => err instanceof ParseError && err.offset === 4,
+    );
     assert.throws(() => parseSdp('v=0\r\nm=video x RTP/AVP 96\r\n'), ParseError);
     assert.throws(() => parseSdp('v=0\nm=video 70000 RTP/AVP 96\n'), ParseError);
   });
@@ -152,9 +183,18 @@ describe('parseSdp() and serializeSdp()', () => {
 describe('attribute parsers', () => {
   test('parseRtpmap() upper-cases the name and tolerates spaces and a trailing slash', () => {
     assert.deepEqual(parseRtpmap('96 H264/90000'), { payloadType: 96, encoding: 'H264', clockRate: 90000 });
-    assert.deepEqual(parseRtpmap(' 96   h264 / 90000 '), { payloadType: 96, encoding: 'H264', clockRate: 90000 });
+    assert.deepEqual(parseRtpmap(' 96   h264 / 90000 '), {
+      payloadType: 96,
+      encoding: 'H264',
+      clockRate: 90000,
+    });
     assert.deepEqual(parseRtpmap('96 H264/90000/'), { payloadType: 96, encoding: 'H264', clockRate: 90000 });
-    assert.deepEqual(parseRtpmap('111 opus/48000/2'), { payloadType: 111, encoding: 'OPUS', clockRate: 48000, channels: 2 });
+    assert.deepEqual(parseRtpmap('111 opus/48000/2'), {
+      payloadType: 111,
+      encoding: 'OPUS',
+      clockRate: 48000,
+      channels: 2,
+    });
     assert.deepEqual(parseRtpmap('97 mpeg4-generic/16000/1'), {
       payloadType: 97,
       encoding: 'MPEG4-GENERIC',
@@ -170,10 +210,17 @@ describe('attribute parsers', () => {
   });
 
   test('parseFmtp() lower-cases keys, keeps "=" inside values and skips empty parts', () => {
-    assert.deepEqual(parseFmtp('96 packetization-mode=1; Profile-Level-Id=42e01f;sprop-parameter-sets=Z0I=,aM4=;'), {
-      payloadType: 96,
-      params: { 'packetization-mode': '1', 'profile-level-id': '42e01f', 'sprop-parameter-sets': 'Z0I=,aM4=' },
-    });
+    assert.deepEqual(
+      parseFmtp('96 packetization-mode=1; Profile-Level-Id=42e01f;sprop-parameter-sets=Z0I=,aM4=;'),
+      {
+        payloadType: 96,
+        params: {
+          'packetization-mode': '1',
+          'profile-level-id': '42e01f',
+          'sprop-parameter-sets': 'Z0I=,aM4=',
+        },
+      },
+    );
     assert.deepEqual(parseFmtp('101 0-15'), { payloadType: 101, params: { '0-15': '' } });
     assert.deepEqual(parseFmtp('96;mode=AAC-hbr'), { payloadType: 96, params: { mode: 'AAC-hbr' } });
     assert.deepEqual(parseFmtp('96'), { payloadType: 96, params: {} });
@@ -181,7 +228,10 @@ describe('attribute parsers', () => {
   });
 
   test('formatFmtpParams() joins parameters with ";" in insertion order', () => {
-    assert.equal(formatFmtpParams({ 'packetization-mode': '1', 'profile-level-id': '42e01f', flag: '' }), 'packetization-mode=1;profile-level-id=42e01f;flag');
+    assert.equal(
+      formatFmtpParams({ 'packetization-mode': '1', 'profile-level-id': '42e01f', flag: '' }),
+      'packetization-mode=1;profile-level-id=42e01f;flag',
+    );
   });
 
   test('parseCandidate() reads a relay candidate and formatCandidate() writes it back', () => {
@@ -197,7 +247,12 @@ describe('attribute parsers', () => {
   });
 
   test('parseExtmap() reads the id, an optional direction and extension attributes', () => {
-    assert.deepEqual(parseExtmap('3/recvonly urn:x foo bar'), { id: 3, direction: 'recvonly', uri: 'urn:x', attributes: 'foo bar' });
+    assert.deepEqual(parseExtmap('3/recvonly urn:x foo bar'), {
+      id: 3,
+      direction: 'recvonly',
+      uri: 'urn:x',
+      attributes: 'foo bar',
+    });
     assert.equal(parseExtmap('0 urn:x'), undefined);
     assert.equal(parseExtmap('3/sideways urn:x'), undefined);
   });
@@ -210,7 +265,11 @@ describe('attribute parsers', () => {
 
   test('parseSsrc() splits the attribute at the first colon only', () => {
     assert.deepEqual(parseSsrc('1 msid:a b'), { ssrc: 1, attribute: 'msid', value: 'a b' });
-    assert.deepEqual(parseSsrc('4294967295 cname:x:y'), { ssrc: 4294967295, attribute: 'cname', value: 'x:y' });
+    assert.deepEqual(parseSsrc('4294967295 cname:x:y'), {
+      ssrc: 4294967295,
+      attribute: 'cname',
+      value: 'x:y',
+    });
     assert.equal(parseSsrc('4294967296 cname:x'), undefined);
   });
 

@@ -30,7 +30,11 @@ describe('RFC 4571 framing', () => {
 
   test('FrameDecoder.push() returns every packet of one chunk and buffers a partial one', () => {
     const d = new FrameDecoder();
-    const stream = Buffer.concat([frame(Buffer.from('ab')), frame(Buffer.from('cde')), frame(Buffer.from('fghi')).subarray(0, 3)]);
+    const stream = Buffer.concat([
+      frame(Buffer.from('ab')),
+      frame(Buffer.from('cde')),
+      frame(Buffer.from('fghi')).subarray(0, 3),
+    ]);
     assert.deepEqual(d.push(stream).map(String), ['ab', 'cde']);
     assert.equal(d.buffered, 3);
     assert.deepEqual(d.push(Buffer.from('ghi')).map(String), ['fghi']);
@@ -49,7 +53,10 @@ describe('RFC 4571 framing', () => {
   test('FrameDecoder.push() skips zero-length frames and ignores empty chunks', () => {
     const d = new FrameDecoder();
     assert.deepEqual(d.push(Buffer.alloc(0)), []);
-    assert.deepEqual(d.push(Buffer.from([0, 0, 0, 1, 42, 0, 0])).map((b) => [...b]), [[42]]);
+    assert.deepEqual(
+      d.push(Buffer.from([0, 0, 0, 1, 42, 0, 0])).map((b) => [...b]),
+      [[42]],
+    );
   });
 
   test('FrameDecoder.push() throws ParseError for a length over maxFrameSize and stays failed', () => {
@@ -102,7 +109,11 @@ describe('RFC 4571 framing', () => {
   });
 
   test('FrameDecoder.push() on random bytes throws only ParseError and never buffers past a frame (fuzz)', () => {
-    const input = fc.tuple(fc.uint8Array({ maxLength: 2000 }), fc.array(fc.nat(), { maxLength: 10 }), fc.integer({ min: 1, max: 1200 }));
+    const input = fc.tuple(
+      fc.uint8Array({ maxLength: 2000 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      fc.integer({ min: 1, max: 1200 }),
+    );
     fc.assert(
       fc.property(input, ([bytes, cuts, max]) => {
         const d = new FrameDecoder(max);

@@ -55,7 +55,11 @@ function exercise(bytes: Buffer): void {
 }
 
 test('StunMessage.parse() on random attribute bytes throws only ParseError (fuzz)', () => {
-  const input = fc.tuple(fc.integer({ min: 0, max: 0x3fff }), fc.uint8Array({ maxLength: 200 }), fc.boolean());
+  const input = fc.tuple(
+    fc.integer({ min: 0, max: 0x3fff }),
+    fc.uint8Array({ maxLength: 200 }),
+    fc.boolean(),
+  );
   fc.assert(
     fc.property(input, ([type, body, honestLength]) => {
       const header = Buffer.alloc(20);

@@ -39,7 +39,14 @@ describe('RFC 5769 test vectors', () => {
     assert.deepEqual(msg.transactionId, TID);
     assert.deepEqual(
       msg.attributes.map((a) => a.type),
-      [StunAttr.Software, StunAttr.Priority, StunAttr.IceControlled, StunAttr.Username, StunAttr.MessageIntegrity, StunAttr.Fingerprint],
+      [
+        StunAttr.Software,
+        StunAttr.Priority,
+        StunAttr.IceControlled,
+        StunAttr.Username,
+        StunAttr.MessageIntegrity,
+        StunAttr.Fingerprint,
+      ],
     );
     assert.equal(msg.text(StunAttr.Software), 'STUN test client');
     assert.equal(msg.username, 'evtj:h6vY');
@@ -63,7 +70,11 @@ describe('RFC 5769 test vectors', () => {
 
   test('StunMessage.parse() reads the IPv6 response (2.3) with its XOR-MAPPED-ADDRESS', () => {
     const msg = StunMessage.parse(RFC5769.responseIpv6);
-    assert.deepEqual(msg.xorMappedAddress, { family: 6, address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 });
+    assert.deepEqual(msg.xorMappedAddress, {
+      family: 6,
+      address: '2001:db8:1234:5678:11:2233:4455:6677',
+      port: 32853,
+    });
     assert.equal(verifyMessageIntegrity(RFC5769.responseIpv6, PASSWORD), true);
     assert.equal(verifyFingerprint(RFC5769.responseIpv6), true);
   });
@@ -71,7 +82,11 @@ describe('RFC 5769 test vectors', () => {
   test('StunMessage.serialize() reproduces the long-term-credential request (2.4) byte for byte', () => {
     const username = '\u30de\u30c8\u30ea\u30c3\u30af\u30b9';
     const key = longTermKey(username, 'example.org', 'TheMatrIX');
-    const msg = StunMessage.create(StunMethod.Binding, StunClass.Request, Buffer.from('78ad3433c6ad72c029da412e', 'hex'));
+    const msg = StunMessage.create(
+      StunMethod.Binding,
+      StunClass.Request,
+      Buffer.from('78ad3433c6ad72c029da412e', 'hex'),
+    );
     msg.addText(StunAttr.Username, username);
     msg.addText(StunAttr.Nonce, 'f//499k954d6OL34oL9FSTvy64sA');
     msg.addText(StunAttr.Realm, 'example.org');
@@ -120,7 +135,8 @@ describe('StunMessage', () => {
     assert.equal(messageType(StunMethod.Binding, StunClass.ErrorResponse), 0x0111);
     assert.equal(messageType(0x003, StunClass.Request), 0x0003); // TURN Allocate
     for (const method of [0x001, 0x00f, 0x010, 0x07f, 0x080, 0xfff]) {
-      for (const cls of Object.values(StunClass)) assert.deepEqual(splitMessageType(messageType(method, cls)), { method, cls });
+      for (const cls of Object.values(StunClass))
+        assert.deepEqual(splitMessageType(messageType(method, cls)), { method, cls });
     }
   });
 
@@ -148,7 +164,9 @@ describe('StunMessage', () => {
   });
 
   test('StunMessage.parse() drops attributes after MESSAGE-INTEGRITY except FINGERPRINT', () => {
-    const base = StunMessage.create(StunMethod.Binding, StunClass.Request, TID).serialize({ integrityKey: 'pw' });
+    const base = StunMessage.create(StunMethod.Binding, StunClass.Request, TID).serialize({
+      integrityKey: 'pw',
+    });
     const forged = Buffer.concat([base, Buffer.from([0x00, 0x25, 0x00, 0x00])]); // USE-CANDIDATE after MI
     forged.writeUInt16BE(forged.length - 20, 2);
     const msg = StunMessage.parse(appendFingerprint(forged));
@@ -209,10 +227,23 @@ describe('StunMessage', () => {
 
 describe('STUN attributes', () => {
   test('encodeAddress() and decodeAddress() round-trip IPv4 and IPv6, plain and XORed', () => {
-    for (const address of ['0.0.0.0', '192.168.1.50', '255.255.255.255', '::', '::1', '2001:db8::1', 'fe80::a:b:c:d', '2001:db8:1:2:3:4:5:6']) {
+    for (const address of [
+      '0.0.0.0',
+      '192.168.1.50',
+      '255.255.255.255',
+      '::',
+      '::1',
+      '2001:db8::1',
+      'fe80::a:b:c:d',
+      '2001:db8:1:2:3:4:5:6',
+    ]) {
       for (const tid of [undefined, TID]) {
         const v = encodeAddress({ address, port: 54321 }, tid);
-        assert.deepEqual(decodeAddress(v, tid), { family: address.includes(':') ? 6 : 4, address, port: 54321 });
+        assert.deepEqual(decodeAddress(v, tid), {
+          family: address.includes(':') ? 6 : 4,
+          address,
+          port: 54321,
+        });
       }
     }
   });
@@ -224,14 +255,27 @@ describe('STUN attributes', () => {
     assert.equal(bytesToIp(ipToBytes('1:0:2:3:4:5:6:7')), '1:0:2:3:4:5:6:7');
     assert.equal(bytesToIp(ipToBytes('::ffff:192.0.2.1')), '::ffff:c000:201');
     assert.equal(bytesToIp(ipToBytes('fe80::1%eth0')), 'fe80::1');
-    for (const bad of ['', '1.2.3', '1.2.3.256', '::1::', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', 'host.local', '1:2:3:4:5:6:7::8']) {
+    for (const bad of [
+      '',
+      '1.2.3',
+      '1.2.3.256',
+      '::1::',
+      '1:2:3:4:5:6:7:8:9',
+      '12345::',
+      'g::1',
+      'host.local',
+      '1:2:3:4:5:6:7::8',
+    ]) {
       assert.throws(() => ipToBytes(bad), BadRequestError, bad);
     }
   });
 
   test('encodeErrorCode() and decodeErrorCode() round-trip code and reason', () => {
     for (const code of [300, 400, 401, 420, 487, 500, 699]) {
-      assert.deepEqual(decodeErrorCode(encodeErrorCode(code, 'Unauthorized \u2713')), { code, reason: 'Unauthorized \u2713' });
+      assert.deepEqual(decodeErrorCode(encodeErrorCode(code, 'Unauthorized \u2713')), {
+        code,
+        reason: 'Unauthorized \u2713',
+      });
     }
     assert.throws(() => encodeErrorCode(200, 'x'), BadRequestError);
   });
@@ -266,18 +310,33 @@ describe('ICE-lite Binding exchange', () => {
   });
 
   test('checkBindingRequest() answers 400 without MESSAGE-INTEGRITY and drops a bad fingerprint silently', () => {
-    const noMi = StunMessage.create(StunMethod.Binding, StunClass.Request, TID).addText(StunAttr.Username, 'evtj:x');
-    assert.equal((checkBindingRequest(StunMessage.parse(noMi.serialize()), local) as { code?: number }).code, 400);
+    const noMi = StunMessage.create(StunMethod.Binding, StunClass.Request, TID).addText(
+      StunAttr.Username,
+      'evtj:x',
+    );
+    assert.equal(
+      (checkBindingRequest(StunMessage.parse(noMi.serialize()), local) as { code?: number }).code,
+      400,
+    );
     const bad = Buffer.from(RFC5769.request);
     bad[bad.length - 1] ^= 1;
-    assert.deepEqual(checkBindingRequest(StunMessage.parse(bad), local), { ok: false, reason: 'FINGERPRINT mismatch' });
+    assert.deepEqual(checkBindingRequest(StunMessage.parse(bad), local), {
+      ok: false,
+      reason: 'FINGERPRINT mismatch',
+    });
     const indication = StunMessage.create(StunMethod.Binding, StunClass.Indication, TID);
     assert.equal(checkBindingRequest(indication, local).ok, false);
     assert.equal((checkBindingRequest(indication, local) as { code?: number }).code, undefined);
   });
 
   test('bindingRequest() from a controlling peer passes checkBindingRequest() with USE-CANDIDATE', () => {
-    const bytes = bindingRequest({ username: 'lite:full', remotePwd: 'litepassword', priority: 1853824767, iceControlling: 42n, useCandidate: true });
+    const bytes = bindingRequest({
+      username: 'lite:full',
+      remotePwd: 'litepassword',
+      priority: 1853824767,
+      iceControlling: 42n,
+      useCandidate: true,
+    });
     assert.deepEqual(checkBindingRequest(StunMessage.parse(bytes), { ufrag: 'lite', pwd: 'litepassword' }), {
       ok: true,
       remoteUfrag: 'full',

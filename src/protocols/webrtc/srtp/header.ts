@@ -55,7 +55,11 @@ export function readRtpHeader(packet: Buffer, what = 'srtp'): RtpHeaderInfo {
     ParseError.need(what, packet, length, words * 4, 'header extension');
     length += words * 4;
   }
-  return { length, sequenceNumber: packet.readUInt16BE(SEQUENCE_OFFSET), ssrc: packet.readUInt32BE(RTP_SSRC_OFFSET) };
+  return {
+    length,
+    sequenceNumber: packet.readUInt16BE(SEQUENCE_OFFSET),
+    ssrc: packet.readUInt32BE(RTP_SSRC_OFFSET),
+  };
 }
 
 /** The sender SSRC of an RTCP compound packet. Throws ParseError. */

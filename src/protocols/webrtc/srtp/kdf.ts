@@ -35,12 +35,19 @@ export interface SessionKeys {
 }
 
 /** `length` bytes of the AES-CM PRF for `label` (RFC 3711 §4.3.3). Shorter salts are zero-padded. */
-export function deriveKey(masterKey: Uint8Array, masterSalt: Uint8Array, label: number, length: number): Buffer {
+export function deriveKey(
+  masterKey: Uint8Array,
+  masterSalt: Uint8Array,
+  label: number,
+  length: number,
+): Buffer {
   if (masterKey.length !== 16 && masterKey.length !== 32) {
     throw new BadRequestError(`srtp: master key must be 16 or 32 bytes, got ${masterKey.length}`);
   }
   if (masterSalt.length > MAX_SALT_LENGTH) {
-    throw new BadRequestError(`srtp: master salt must be at most ${MAX_SALT_LENGTH} bytes, got ${masterSalt.length}`);
+    throw new BadRequestError(
+      `srtp: master salt must be at most ${MAX_SALT_LENGTH} bytes, got ${masterSalt.length}`,
+    );
   }
   const blocks = Math.ceil(length / BLOCK_SIZE);
   const input = Buffer.alloc(blocks * BLOCK_SIZE);

@@ -27,10 +27,42 @@ export interface SrtpProfileParams {
 }
 
 export const SRTP_PROFILES: Readonly<Record<SrtpProfile, Readonly<SrtpProfileParams>>> = {
-  SRTP_AES128_CM_HMAC_SHA1_80: { id: 0x0001, keyLength: 16, saltLength: 14, aead: false, authKeyLength: 20, rtpTagLength: 10, rtcpTagLength: 10 },
-  SRTP_AES128_CM_HMAC_SHA1_32: { id: 0x0002, keyLength: 16, saltLength: 14, aead: false, authKeyLength: 20, rtpTagLength: 4, rtcpTagLength: 10 },
-  SRTP_AEAD_AES_128_GCM: { id: 0x0007, keyLength: 16, saltLength: 12, aead: true, authKeyLength: 0, rtpTagLength: 16, rtcpTagLength: 16 },
-  SRTP_AEAD_AES_256_GCM: { id: 0x0008, keyLength: 32, saltLength: 12, aead: true, authKeyLength: 0, rtpTagLength: 16, rtcpTagLength: 16 },
+  SRTP_AES128_CM_HMAC_SHA1_80: {
+    id: 0x0001,
+    keyLength: 16,
+    saltLength: 14,
+    aead: false,
+    authKeyLength: 20,
+    rtpTagLength: 10,
+    rtcpTagLength: 10,
+  },
+  SRTP_AES128_CM_HMAC_SHA1_32: {
+    id: 0x0002,
+    keyLength: 16,
+    saltLength: 14,
+    aead: false,
+    authKeyLength: 20,
+    rtpTagLength: 4,
+    rtcpTagLength: 10,
+  },
+  SRTP_AEAD_AES_128_GCM: {
+    id: 0x0007,
+    keyLength: 16,
+    saltLength: 12,
+    aead: true,
+    authKeyLength: 0,
+    rtpTagLength: 16,
+    rtcpTagLength: 16,
+  },
+  SRTP_AEAD_AES_256_GCM: {
+    id: 0x0008,
+    keyLength: 32,
+    saltLength: 12,
+    aead: true,
+    authKeyLength: 0,
+    rtpTagLength: 16,
+    rtcpTagLength: 16,
+  },
 };
 
 /** The profile for a DTLS `use_srtp` id, or undefined if unsupported. */

@@ -30,7 +30,8 @@ export function ipToBytes(ip: string): Buffer {
 /** Dotted quad for 4 bytes, RFC 5952 text for 16 bytes. */
 export function bytesToIp(bytes: Uint8Array): string {
   if (bytes.length === IPV4_SIZE) return bytes.join('.');
-  if (bytes.length !== IPV6_SIZE) throw new BadRequestError(`IP address must be 4 or 16 bytes, got ${bytes.length}`);
+  if (bytes.length !== IPV6_SIZE)
+    throw new BadRequestError(`IP address must be 4 or 16 bytes, got ${bytes.length}`);
   const groups: number[] = [];
   for (let i = 0; i < IPV6_SIZE; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
   // The longest run of two or more zero groups becomes "::" (the first one on a tie).
@@ -87,6 +88,6 @@ function parseIpv6(text: string): Buffer | undefined {
   if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
   const all = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
   const buf = Buffer.alloc(IPV6_SIZE);
-  all.forEach((g, i) => buf.writeUInt16BE(g, i * 2));
+  for (let i = 0; i < IPV6_GROUPS; i++) buf.writeUInt16BE(all[i], i * 2);
   return buf;
 }

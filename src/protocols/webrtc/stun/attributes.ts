@@ -44,7 +44,10 @@ export function decodeAddress(value: Uint8Array, transactionId?: Uint8Array): Tr
 }
 
 /** MAPPED-ADDRESS value, or XOR-MAPPED-ADDRESS with `transactionId`. */
-export function encodeAddress(addr: Pick<TransportAddress, 'address' | 'port'>, transactionId?: Uint8Array): Buffer {
+export function encodeAddress(
+  addr: Pick<TransportAddress, 'address' | 'port'>,
+  transactionId?: Uint8Array,
+): Buffer {
   const ip = ipToBytes(addr.address);
   if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 0xffff) {
     throw new BadRequestError(`port out of range: ${addr.port}`);
@@ -59,7 +62,9 @@ export function encodeAddress(addr: Pick<TransportAddress, 'address' | 'port'>, 
 
 function xorMask(transactionId: Uint8Array): Buffer {
   if (transactionId.length !== TRANSACTION_ID_SIZE) {
-    throw new BadRequestError(`transaction id must be ${TRANSACTION_ID_SIZE} bytes, got ${transactionId.length}`);
+    throw new BadRequestError(
+      `transaction id must be ${TRANSACTION_ID_SIZE} bytes, got ${transactionId.length}`,
+    );
   }
   const mask = Buffer.alloc(4 + TRANSACTION_ID_SIZE);
   mask.writeUInt32BE(MAGIC_COOKIE, 0);
@@ -94,11 +99,15 @@ export function decodeErrorCode(value: Uint8Array): StunErrorValue {
   if (cls < 3 || cls > 6 || number > 99) {
     throw new ParseError('stun ERROR-CODE', `invalid code class ${cls} number ${number}`, 2);
   }
-  return { code: cls * 100 + number, reason: Buffer.from(value.subarray(ERROR_HEADER_SIZE)).toString('utf8') };
+  return {
+    code: cls * 100 + number,
+    reason: Buffer.from(value.subarray(ERROR_HEADER_SIZE)).toString('utf8'),
+  };
 }
 
 export function encodeErrorCode(code: number, reason: string): Buffer {
-  if (!Number.isInteger(code) || code < 300 || code > 699) throw new BadRequestError(`STUN error code out of range: ${code}`);
+  if (!Number.isInteger(code) || code < 300 || code > 699)
+    throw new BadRequestError(`STUN error code out of range: ${code}`);
   const text = Buffer.from(reason, 'utf8').subarray(0, MAX_REASON_SIZE);
   const out = Buffer.alloc(ERROR_HEADER_SIZE + text.length);
   out[2] = Math.floor(code / 100);
@@ -114,7 +123,8 @@ export function decodeUint32(value: Uint8Array, what = 'stun PRIORITY'): number 
 }
 
 export function encodeUint32(n: number): Buffer {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new BadRequestError(`not a 32-bit unsigned value: ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new BadRequestError(`not a 32-bit unsigned value: ${n}`);
   const out = Buffer.alloc(4);
   out.writeUInt32BE(n, 0);
   return out;
@@ -143,6 +153,6 @@ export function decodeUnknownAttributes(value: Uint8Array): number[] {
 
 export function encodeUnknownAttributes(types: readonly number[]): Buffer {
   const out = Buffer.alloc(types.length * 2);
-  types.forEach((t, i) => out.writeUInt16BE(t & 0xffff, i * 2));
+  for (let i = 0; i < types.length; i++) out.writeUInt16BE(types[i] & 0xffff, i * 2);
   return out;
 }

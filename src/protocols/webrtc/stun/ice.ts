@@ -45,25 +45,37 @@ export interface BindingRejection {
  * Checks a parsed Binding request against the local credentials: FINGERPRINT (if present) must
  * match, USERNAME and MESSAGE-INTEGRITY must be present (else 400) and match (else 401).
  */
-export function checkBindingRequest(msg: StunMessage, local: IceCredentials): BindingRequestInfo | BindingRejection {
+export function checkBindingRequest(
+  msg: StunMessage,
+  local: IceCredentials,
+): BindingRequestInfo | BindingRejection {
   if (msg.method !== StunMethod.Binding || msg.cls !== StunClass.Request) {
     return { ok: false, reason: `not a Binding request (type 0x${msg.type.toString(16)})` };
   }
   const raw = msg.raw ?? msg.serialize();
   try {
-    if (msg.has(StunAttr.Fingerprint) && !verifyFingerprint(raw)) return { ok: false, reason: 'FINGERPRINT mismatch' };
+    if (msg.has(StunAttr.Fingerprint) && !verifyFingerprint(raw))
+      return { ok: false, reason: 'FINGERPRINT mismatch' };
     const username = msg.username;
     if (username === undefined || !msg.has(StunAttr.MessageIntegrity)) {
       return { ok: false, code: StunErrorCode.BadRequest, reason: 'USERNAME or MESSAGE-INTEGRITY missing' };
     }
     const colon = username.indexOf(':');
     if (colon < 0 || username.slice(0, colon) !== local.ufrag) {
-      return { ok: false, code: StunErrorCode.Unauthorized, reason: `USERNAME "${username.slice(0, 64)}" is not for us` };
+      return {
+        ok: false,
+        code: StunErrorCode.Unauthorized,
+        reason: `USERNAME "${username.slice(0, 64)}" is not for us`,
+      };
     }
     if (!verifyMessageIntegrity(raw, local.pwd)) {
       return { ok: false, code: StunErrorCode.Unauthorized, reason: 'MESSAGE-INTEGRITY mismatch' };
     }
-    const info: BindingRequestInfo = { ok: true, remoteUfrag: username.slice(colon + 1), useCandidate: msg.useCandidate };
+    const info: BindingRequestInfo = {
+      ok: true,
+      remoteUfrag: username.slice(colon + 1),
+      useCandidate: msg.useCandidate,
+    };
     const priority = msg.priority;
     if (priority !== undefined) info.priority = priority;
     const controlling = msg.iceControlling;
@@ -81,7 +93,11 @@ export function checkBindingRequest(msg: StunMessage, local: IceCredentials): Bi
  * The Binding success response to `request`: XOR-MAPPED-ADDRESS = where the request came from,
  * MESSAGE-INTEGRITY keyed with the local password, FINGERPRINT.
  */
-export function bindingSuccess(request: StunMessage, source: Pick<TransportAddress, 'address' | 'port'>, localPwd: string): Buffer {
+export function bindingSuccess(
+  request: StunMessage,
+  source: Pick<TransportAddress, 'address' | 'port'>,
+  localPwd: string,
+): Buffer {
   const res = StunMessage.create(StunMethod.Binding, StunClass.SuccessResponse, request.transactionId);
   res.add(StunAttr.XorMappedAddress, encodeAddress(source, request.transactionId));
   return res.serialize({ integrityKey: localPwd, fingerprint: true });
@@ -117,8 +133,10 @@ export function bindingRequest(options: BindingRequestOptions): Buffer {
   const req = StunMessage.create(StunMethod.Binding, StunClass.Request, options.transactionId);
   req.addText(StunAttr.Username, options.username);
   req.add(StunAttr.Priority, encodeUint32(options.priority));
-  if (options.iceControlling !== undefined) req.add(StunAttr.IceControlling, encodeUint64(options.iceControlling));
-  if (options.iceControlled !== undefined) req.add(StunAttr.IceControlled, encodeUint64(options.iceControlled));
+  if (options.iceControlling !== undefined)
+    req.add(StunAttr.IceControlling, encodeUint64(options.iceControlling));
+  if (options.iceControlled !== undefined)
+    req.add(StunAttr.IceControlled, encodeUint64(options.iceControlled));
   if (options.useCandidate) req.add(StunAttr.UseCandidate);
   return req.serialize({ integrityKey: options.remotePwd, fingerprint: true });
 }

@@ -85,9 +85,15 @@ export class StunMessage {
   /** Set by `parse()`: the message's bytes, a view into the input (needed to verify integrity). */
   raw?: Buffer;
 
-  constructor(type: number, transactionId: Uint8Array = randomBytes(TRANSACTION_ID_SIZE), attributes: StunAttribute[] = []) {
+  constructor(
+    type: number,
+    transactionId: Uint8Array = randomBytes(TRANSACTION_ID_SIZE),
+    attributes: StunAttribute[] = [],
+  ) {
     if (transactionId.length !== TRANSACTION_ID_SIZE) {
-      throw new BadRequestError(`stun: transaction id must be ${TRANSACTION_ID_SIZE} bytes, got ${transactionId.length}`);
+      throw new BadRequestError(
+        `stun: transaction id must be ${TRANSACTION_ID_SIZE} bytes, got ${transactionId.length}`,
+      );
     }
     this.type = type & 0x3fff;
     this.transactionId = Buffer.from(transactionId);
@@ -114,7 +120,8 @@ export class StunMessage {
       throw new ParseError(WHAT, `bad magic cookie 0x${cookie.toString(16)}`, COOKIE_OFFSET);
     }
     const length = buf.readUInt16BE(LENGTH_OFFSET);
-    if (length % PADDING !== 0) throw new ParseError(WHAT, `length ${length} is not a multiple of 4`, LENGTH_OFFSET);
+    if (length % PADDING !== 0)
+      throw new ParseError(WHAT, `length ${length} is not a multiple of 4`, LENGTH_OFFSET);
     ParseError.need(WHAT, buf, HEADER_SIZE, length, 'body');
     const end = HEADER_SIZE + length;
     const msg = new StunMessage(buf.readUInt16BE(TYPE_OFFSET), buf.subarray(TID_OFFSET, HEADER_SIZE));
@@ -128,7 +135,10 @@ export class StunMessage {
       const size = buf.readUInt16BE(offset + 2);
       const valueAt = offset + ATTRIBUTE_HEADER_SIZE;
       ParseError.need(WHAT, msg.raw, valueAt, padded(size), `attribute 0x${type.toString(16)}`);
-      if (!sawFingerprint && (!sawIntegrity || type === StunAttr.Fingerprint || type === StunAttr.MessageIntegritySha256)) {
+      if (
+        !sawFingerprint &&
+        (!sawIntegrity || type === StunAttr.Fingerprint || type === StunAttr.MessageIntegritySha256)
+      ) {
         msg.attributes.push({ type, value: buf.subarray(valueAt, valueAt + size) });
       }
       if (type === StunAttr.MessageIntegrity) sawIntegrity = true;
@@ -157,7 +167,8 @@ export class StunMessage {
 
   /** Appends an attribute (the value is not copied). */
   add(type: number, value: Uint8Array = Buffer.alloc(0)): this {
-    if (value.length > MAX_MESSAGE_LENGTH) throw new BadRequestError(`stun: attribute of ${value.length} bytes`);
+    if (value.length > MAX_MESSAGE_LENGTH)
+      throw new BadRequestError(`stun: attribute of ${value.length} bytes`);
     this.attributes.push({ type: type & 0xffff, value: Buffer.isBuffer(value) ? value : Buffer.from(value) });
     return this;
   }
@@ -232,7 +243,8 @@ export class StunMessage {
   /** Writes the message (no integrity, no fingerprint) at `offset`; returns the bytes written. */
   writeTo(buf: Buffer, offset = 0): number {
     const size = this.size();
-    if (size - HEADER_SIZE > MAX_MESSAGE_LENGTH) throw new BadRequestError(`stun: message of ${size} bytes is too long`);
+    if (size - HEADER_SIZE > MAX_MESSAGE_LENGTH)
+      throw new BadRequestError(`stun: message of ${size} bytes is too long`);
     if (offset < 0 || offset + size > buf.length) {
       throw new BadRequestError(`stun: ${size} bytes do not fit at offset ${offset} of ${buf.length}`);
     }

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ParseError } from '../../../src/core/errors.ts';
-import { BitReader, removeEmulationPrevention } from '../../../src/codecs/bit-reader.ts';
-import { BitWriter } from '../../../src/codecs/bit-writer.ts';
+import { BitReader, removeEmulationPrevention } from '../../../../src/codecs/bit-reader.ts';
+import { BitWriter } from '../../../../src/codecs/bit-writer.ts';
+import { ParseError } from '../../../../src/core/errors.ts';
 
 describe('BitReader', () => {
   test('reader.ue() and reader.se() decode the Exp-Golomb codes of H.264 Table 9-2 and 9-3', () => {
     // 1 | 010 | 011 | 00100 | 00101 | 00110 | 00111 | 0001000 -> ue 0..7
-    const r = new BitReader('test', Buffer.from([0b10100110, 0b01000010, 0b10011000, 0b11100010, 0b00000000]));
-    assert.deepEqual([r.ue(), r.ue(), r.ue(), r.ue(), r.ue(), r.ue(), r.ue(), r.ue()], [0, 1, 2, 3, 4, 5, 6, 7]);
+    const r = new BitReader(
+      'test',
+      Buffer.from([0b10100110, 0b01000010, 0b10011000, 0b11100010, 0b00000000]),
+    );
+    assert.deepEqual(
+      [r.ue(), r.ue(), r.ue(), r.ue(), r.ue(), r.ue(), r.ue(), r.ue()],
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     const s = new BitReader('test', Buffer.from([0b10100110, 0b01000010, 0b10011000]));
     assert.deepEqual([s.se(), s.se(), s.se(), s.se(), s.se()], [0, 1, -1, 2, -2]);
   });
@@ -23,7 +29,10 @@ describe('BitReader', () => {
   test('reader.u() throws ParseError with the field name when bits run out', () => {
     const r = new BitReader('thing', Buffer.from([0xff]));
     r.u(6);
-    assert.throws(() => r.u(3, 'width'), (e: unknown) => e instanceof ParseError && /thing: width needs 3 bits, 2 left/.test(e.message));
+    assert.throws(
+      () => r.u(3, 'width'),
+      (e: unknown) => e instanceof ParseError && /thing: width needs 3 bits, 2 left/.test(e.message),
+    );
   });
 
   test('reader.ue() throws ParseError on a code longer than 32 bits instead of looping or overflowing', () => {
@@ -42,7 +51,10 @@ describe('BitReader', () => {
 describe('removeEmulationPrevention', () => {
   test('removeEmulationPrevention() drops the 03 of each 00 00 03 and keeps everything else', () => {
     const input = Buffer.from([0x01, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x03, 0x00, 0x03]);
-    assert.deepEqual(Buffer.from(removeEmulationPrevention(input)), Buffer.from([0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x03]));
+    assert.deepEqual(
+      Buffer.from(removeEmulationPrevention(input)),
+      Buffer.from([0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x03]),
+    );
   });
 
   test('removeEmulationPrevention() returns its input without copying when there is nothing to remove', () => {

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PcmDepayloader, PcmPayloader } from '../../../src/codecs/g711/index.ts';
+import { PcmDepayloader, PcmPayloader } from '../../../../src/codecs/g711/index.ts';
 import {
   OpusDepayloader,
   OpusPayloader,
   opusFrameCount,
   opusPacketDuration,
   parseOpusToc,
-} from '../../../src/codecs/opus/index.ts';
-import type { RtpOutput } from '../../../src/codecs/rtp-types.ts';
-import { BadRequestError, ParseError } from '../../../src/core/errors.ts';
-import type { Codec, Frame } from '../../../src/core/media.ts';
-import { hex } from './fixtures.ts';
-import { depayloadPackets, patterned, pkt, toPackets } from './rtp-helpers.ts';
+} from '../../../../src/codecs/opus/index.ts';
+import type { RtpOutput } from '../../../../src/codecs/rtp-types.ts';
+import { BadRequestError, ParseError } from '../../../../src/core/errors.ts';
+import type { Codec, Frame } from '../../../../src/core/media.ts';
+import { hex } from '../fixtures.ts';
+import { depayloadPackets, patterned, pkt, toPackets } from '../rtp-helpers.ts';
 
 const audio = (pts: number, data: Buffer): Frame => ({ pts, dts: pts, keyframe: true, data });
 
@@ -74,7 +74,10 @@ describe('Opus RTP', () => {
 
   test('depayloader.push() drops and counts empty packets and packets with a malformed TOC', () => {
     const d = new OpusDepayloader();
-    assert.deepEqual(depayloadPackets(d, [pkt(1, 0, true, Buffer.alloc(0)), pkt(2, 0, true, hex('fb00'))]), []);
+    assert.deepEqual(
+      depayloadPackets(d, [pkt(1, 0, true, Buffer.alloc(0)), pkt(2, 0, true, hex('fb00'))]),
+      [],
+    );
     assert.equal(d.invalid, 2);
   });
 });

@@ -14,10 +14,10 @@ import {
   parseH265Sps,
   parseHvcC,
   splitAvcc,
-} from '../../../src/codecs/h265/index.ts';
-import { ParseError } from '../../../src/core/errors.ts';
-import type { Frame } from '../../../src/core/media.ts';
-import { H265_SAMPLES, HVCC_MAIN_720, HVCC_MAIN10_1080, hex } from './fixtures.ts';
+} from '../../../../src/codecs/h265/index.ts';
+import { ParseError } from '../../../../src/core/errors.ts';
+import type { Frame } from '../../../../src/core/media.ts';
+import { H265_SAMPLES, HVCC_MAIN_720, HVCC_MAIN10_1080, hex } from '../fixtures.ts';
 
 const { vps: VPS, sps: SPS, pps: PPS } = H265_SAMPLES[0];
 const IDR = hex('2601af0911'); // IDR_W_RADL
@@ -52,7 +52,8 @@ describe('parseH265Sps', () => {
   });
 
   test('parseH265Sps() throws ParseError for every truncation before the bit depths', () => {
-    for (let n = 0; n < 24; n++) assert.throws(() => parseH265Sps(SPS.subarray(0, n)), ParseError, `length ${n}`);
+    for (let n = 0; n < 24; n++)
+      assert.throws(() => parseH265Sps(SPS.subarray(0, n)), ParseError, `length ${n}`);
   });
 
   test('parseH265Sps() reads sub-layer profile fields when there are several sub-layers', () => {
@@ -60,7 +61,9 @@ describe('parseH265Sps', () => {
     // bits and 14 reserved bits (two zero bytes) go after general_level_idc (0x5d at offset 17).
     const nal = Buffer.from(SPS);
     nal[2] = 0x03; // vps 0, max_sub_layers_minus1 1, nesting 1
-    const sps = parseH265Sps(Buffer.concat([nal.subarray(0, 18), Buffer.from([0x00, 0x00]), nal.subarray(18)]));
+    const sps = parseH265Sps(
+      Buffer.concat([nal.subarray(0, 18), Buffer.from([0x00, 0x00]), nal.subarray(18)]),
+    );
     assert.equal(sps.maxSubLayers, 2);
     assert.equal(sps.levelIdc, 93);
     assert.equal(sps.width, 1280);
@@ -107,7 +110,14 @@ describe('hvcC', () => {
 describe('H.265 fmtp and codec string', () => {
   test('h265FmtpFromParams() and parseH265Sprop() round-trip the parameter sets', () => {
     const fmtp = h265FmtpFromParams(VPS, SPS, PPS);
-    assert.deepEqual(Object.keys(fmtp), ['profile-id', 'tier-flag', 'level-id', 'sprop-vps', 'sprop-sps', 'sprop-pps']);
+    assert.deepEqual(Object.keys(fmtp), [
+      'profile-id',
+      'tier-flag',
+      'level-id',
+      'sprop-vps',
+      'sprop-sps',
+      'sprop-pps',
+    ]);
     assert.equal(fmtp['profile-id'], '1');
     assert.equal(fmtp['level-id'], '93');
     assert.deepEqual(parseH265Sprop(fmtp), { vps: VPS, sps: SPS, pps: PPS });
@@ -128,7 +138,13 @@ describe('H.265 fmtp and codec string', () => {
 
 describe('H.265 parameter sets before keyframes', () => {
   test('ensureH265ParameterSets() prepends VPS, SPS and PPS to an IRAP frame after its delimiter', () => {
-    assert.deepEqual(splitAvcc(ensureH265ParameterSets(keyframe(AUD, CRA), VPS, SPS, PPS).data), [AUD, VPS, SPS, PPS, CRA]);
+    assert.deepEqual(splitAvcc(ensureH265ParameterSets(keyframe(AUD, CRA), VPS, SPS, PPS).data), [
+      AUD,
+      VPS,
+      SPS,
+      PPS,
+      CRA,
+    ]);
   });
 
   test('ensureH265ParameterSets() returns the frame itself when it has them or is not a keyframe', () => {

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { H264Depayloader, H264Payloader, h264FmtpFromParams, joinAvcc } from '../../../src/codecs/h264/index.ts';
-import type { RtpOutput } from '../../../src/codecs/rtp-types.ts';
-import { BadRequestError } from '../../../src/core/errors.ts';
-import type { Codec, Frame } from '../../../src/core/media.ts';
-import { H264_SAMPLES, hex } from './fixtures.ts';
-import { depayloadPackets, patterned, pkt, toPackets } from './rtp-helpers.ts';
+import {
+  H264Depayloader,
+  H264Payloader,
+  h264FmtpFromParams,
+  joinAvcc,
+} from '../../../../src/codecs/h264/index.ts';
+import type { RtpOutput } from '../../../../src/codecs/rtp-types.ts';
+import { BadRequestError } from '../../../../src/core/errors.ts';
+import type { Codec, Frame } from '../../../../src/core/media.ts';
+import { H264_SAMPLES, hex } from '../fixtures.ts';
+import { depayloadPackets, patterned, pkt, toPackets } from '../rtp-helpers.ts';
 
 const SPS = H264_SAMPLES[0].sps; // 25 bytes, NRI 3
 const PPS = H264_SAMPLES[0].pps; // 5 bytes, NRI 3
@@ -15,7 +20,12 @@ const SLICE = patterned([0x41, 0x9a], 200);
 const SLICE2 = patterned([0x01, 0x9e], 150); // NRI 0
 const CODEC: Codec = { name: 'H264', clockRate: 90000, payloadType: 96 };
 
-const frame = (pts: number, keyframe: boolean, ...nals: Buffer[]): Frame => ({ pts, dts: pts, keyframe, data: joinAvcc(nals) });
+const frame = (pts: number, keyframe: boolean, ...nals: Buffer[]): Frame => ({
+  pts,
+  dts: pts,
+  keyframe,
+  data: joinAvcc(nals),
+});
 const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
 const STAP_SPS_PPS = Buffer.concat([Buffer.from([0x78]), u16(SPS.length), SPS, u16(PPS.length), PPS]);
 /** FU-A of `nal` with `chunk` bytes of body per packet: indicator, header (S/E/type), data. */
@@ -25,7 +35,12 @@ function fuA(nal: Buffer, chunk: number): Buffer[] {
   for (let o = 0; o < body.length; o += chunk) {
     const s = o === 0 ? 0x80 : 0;
     const e = o + chunk >= body.length ? 0x40 : 0;
-    out.push(Buffer.concat([Buffer.from([(nal[0] & 0xe0) | 28, s | e | (nal[0] & 0x1f)]), body.subarray(o, o + chunk)]));
+    out.push(
+      Buffer.concat([
+        Buffer.from([(nal[0] & 0xe0) | 28, s | e | (nal[0] & 0x1f)]),
+        body.subarray(o, o + chunk),
+      ]),
+    );
   }
   return out;
 }
@@ -99,7 +114,10 @@ describe('H264Payloader and H264Depayloader round trip', () => {
 });
 
 describe('H264Depayloader', () => {
-  const keyPackets = (seq: number, ts: number) => [pkt(seq, ts, false, STAP_SPS_PPS), pkt(seq + 1, ts, true, IDR)];
+  const keyPackets = (seq: number, ts: number) => [
+    pkt(seq, ts, false, STAP_SPS_PPS),
+    pkt(seq + 1, ts, true, IDR),
+  ];
 
   test('depayloader.push() splits a STAP-A with SPS, PPS and a slice into one frame', () => {
     const d = new H264Depayloader(CODEC);
@@ -114,7 +132,11 @@ describe('H264Depayloader', () => {
 
   test('depayloader.push() drops delta frames until the first keyframe and counts them', () => {
     const d = new H264Depayloader(CODEC);
-    const out = depayloadPackets(d, [pkt(1, 0, true, SLICE), pkt(2, 3000, true, SLICE), ...keyPackets(3, 6000)]);
+    const out = depayloadPackets(d, [
+      pkt(1, 0, true, SLICE),
+      pkt(2, 3000, true, SLICE),
+      ...keyPackets(3, 6000),
+    ]);
     assert.deepEqual(out, [frame(6000, true, SPS, PPS, IDR)]);
     assert.equal(d.dropped, 2);
   });
@@ -146,7 +168,10 @@ describe('H264Depayloader', () => {
   test('depayloader.push() drops a frame whose middle FU-A fragment was lost, and waits for a keyframe', () => {
     const d = new H264Depayloader(CODEC);
     const fus = fuA(BIG_IDR, 1198);
-    const lossy = [pkt(1, 0, false, STAP_SPS_PPS), ...fus.map((f, i) => pkt(2 + i, 0, i === fus.length - 1, f))];
+    const lossy = [
+      pkt(1, 0, false, STAP_SPS_PPS),
+      ...fus.map((f, i) => pkt(2 + i, 0, i === fus.length - 1, f)),
+    ];
     lossy.splice(3, 1); // lose the second fragment
     const out = depayloadPackets(d, [...lossy, pkt(10, 3000, true, SLICE), ...keyPackets(11, 6000)]);
     assert.deepEqual(out, [frame(6000, true, SPS, PPS, IDR)]);
@@ -173,7 +198,11 @@ describe('H264Depayloader', () => {
 
   test('depayloader.push() ignores a duplicated packet and does not treat sequence wrap-around as loss', () => {
     const d = new H264Depayloader(CODEC);
-    const out = depayloadPackets(d, [pkt(65535, 0, false, STAP_SPS_PPS), pkt(65535, 0, false, STAP_SPS_PPS), pkt(0, 0, true, IDR)]);
+    const out = depayloadPackets(d, [
+      pkt(65535, 0, false, STAP_SPS_PPS),
+      pkt(65535, 0, false, STAP_SPS_PPS),
+      pkt(0, 0, true, IDR),
+    ]);
     assert.deepEqual(out, [frame(0, true, SPS, PPS, IDR)]);
     assert.equal(d.dropped, 0);
   });
@@ -188,7 +217,11 @@ describe('H264Depayloader', () => {
   ] as const) {
     test(`depayloader.push() drops and counts ${name} and the frame it belonged to`, () => {
       const d = new H264Depayloader(CODEC);
-      const out = depayloadPackets(d, [...keyPackets(1, 0), pkt(3, 3000, false, SLICE), pkt(4, 3000, true, payload)]);
+      const out = depayloadPackets(d, [
+        ...keyPackets(1, 0),
+        pkt(3, 3000, false, SLICE),
+        pkt(4, 3000, true, payload),
+      ]);
       assert.deepEqual(out, [frame(0, true, SPS, PPS, IDR)]);
       assert.equal(d.invalid, 1);
       assert.equal(d.dropped, 1);
@@ -207,10 +240,7 @@ describe('H264Payloader', () => {
   test('payloader.packetize() re-sends the latest SPS and PPS before a keyframe that lacks them', () => {
     const p = new H264Payloader(CODEC);
     p.packetize(frame(0, true, SPS, PPS, IDR));
-    assert.deepEqual(
-      p.payload(frame(3000, true, IDR)),
-      [STAP_SPS_PPS, IDR],
-    );
+    assert.deepEqual(p.payload(frame(3000, true, IDR)), [STAP_SPS_PPS, IDR]);
     assert.deepEqual(p.payload(frame(6000, false, SLICE)), [SLICE]);
   });
 
@@ -220,7 +250,10 @@ describe('H264Payloader', () => {
   });
 
   test('payloader.packetize() with resendParameterSets false and aggregate false sends the frame as it is', () => {
-    const p = new H264Payloader({ ...CODEC, fmtp: h264FmtpFromParams(SPS, PPS) }, { resendParameterSets: false, aggregate: false });
+    const p = new H264Payloader(
+      { ...CODEC, fmtp: h264FmtpFromParams(SPS, PPS) },
+      { resendParameterSets: false, aggregate: false },
+    );
     assert.deepEqual(p.payload(frame(0, true, IDR)), [IDR]);
     assert.deepEqual(p.payload(frame(0, true, SPS, PPS, IDR)), [SPS, PPS, IDR]);
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createDepayloader, createPayloader, depayloadAll, h264 } from '../../../src/codecs/index.ts';
-import { BadRequestError, UnsupportedError } from '../../../src/core/errors.ts';
-import type { Codec, CodecName } from '../../../src/core/media.ts';
+import { createDepayloader, createPayloader, depayloadAll, h264 } from '../../../../src/codecs/index.ts';
+import { BadRequestError, UnsupportedError } from '../../../../src/core/errors.ts';
+import type { Codec, CodecName } from '../../../../src/core/media.ts';
 
 const codec = (name: CodecName, clockRate = 90000): Codec => ({ name, clockRate });
 
@@ -19,7 +19,10 @@ describe('codec factories', () => {
   }
 
   test('createDepayloader() throws UnsupportedError naming the codec for JPEG', () => {
-    assert.throws(() => createDepayloader(codec('JPEG')), (e: unknown) => e instanceof UnsupportedError && /JPEG\/90000/.test(e.message));
+    assert.throws(
+      () => createDepayloader(codec('JPEG')),
+      (e: unknown) => e instanceof UnsupportedError && /JPEG\/90000/.test(e.message),
+    );
   });
 
   test('createPayloader() throws UnsupportedError for JPEG and BadRequestError for a tiny MTU', () => {
@@ -35,6 +38,9 @@ describe('codec factories', () => {
     const d = createDepayloader(codec('H264'));
     const idr = Buffer.from([0x65, 0x88, 0x80]);
     const out = depayloadAll(d, { payload: idr, timestamp: 0, marker: true, sequenceNumber: 0 });
-    assert.deepEqual(out.map((f) => h264.splitAvcc(f.data)), [[idr]]);
+    assert.deepEqual(
+      out.map((f) => h264.splitAvcc(f.data)),
+      [[idr]],
+    );
   });
 });

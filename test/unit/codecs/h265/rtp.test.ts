@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { H265Depayloader, H265Payloader, h265FmtpFromParams, joinAvcc } from '../../../src/codecs/h265/index.ts';
-import type { RtpOutput } from '../../../src/codecs/rtp-types.ts';
-import { BadRequestError, UnsupportedError } from '../../../src/core/errors.ts';
-import type { Codec, Frame } from '../../../src/core/media.ts';
-import { H265_SAMPLES, hex } from './fixtures.ts';
-import { depayloadPackets, patterned, pkt, toPackets } from './rtp-helpers.ts';
+import {
+  H265Depayloader,
+  H265Payloader,
+  h265FmtpFromParams,
+  joinAvcc,
+} from '../../../../src/codecs/h265/index.ts';
+import type { RtpOutput } from '../../../../src/codecs/rtp-types.ts';
+import { BadRequestError, UnsupportedError } from '../../../../src/core/errors.ts';
+import type { Codec, Frame } from '../../../../src/core/media.ts';
+import { H265_SAMPLES, hex } from '../fixtures.ts';
+import { depayloadPackets, patterned, pkt, toPackets } from '../rtp-helpers.ts';
 
 const { vps: VPS, sps: SPS, pps: PPS } = H265_SAMPLES[0];
 const IDR = patterned([0x26, 0x01], 400); // IDR_W_RADL, TID 1
@@ -14,9 +19,22 @@ const TRAIL = patterned([0x02, 0x01], 300); // TRAIL_R
 const SEI = hex('4e01050102'); // PREFIX_SEI
 const CODEC: Codec = { name: 'H265', clockRate: 90000, payloadType: 97 };
 
-const frame = (pts: number, keyframe: boolean, ...nals: Buffer[]): Frame => ({ pts, dts: pts, keyframe, data: joinAvcc(nals) });
+const frame = (pts: number, keyframe: boolean, ...nals: Buffer[]): Frame => ({
+  pts,
+  dts: pts,
+  keyframe,
+  data: joinAvcc(nals),
+});
 const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
-const AP_PARAMS = Buffer.concat([hex('6001'), u16(VPS.length), VPS, u16(SPS.length), SPS, u16(PPS.length), PPS]);
+const AP_PARAMS = Buffer.concat([
+  hex('6001'),
+  u16(VPS.length),
+  VPS,
+  u16(SPS.length),
+  SPS,
+  u16(PPS.length),
+  PPS,
+]);
 /** FU packets of `nal` with `chunk` bytes of body each: payload header (type 49), FU header, data. */
 function fu(nal: Buffer, chunk: number): Buffer[] {
   const out: Buffer[] = [];
@@ -25,7 +43,12 @@ function fu(nal: Buffer, chunk: number): Buffer[] {
   for (let o = 0; o < body.length; o += chunk) {
     const s = o === 0 ? 0x80 : 0;
     const e = o + chunk >= body.length ? 0x40 : 0;
-    out.push(Buffer.concat([Buffer.from([(nal[0] & 0x81) | (49 << 1), nal[1], s | e | type]), body.subarray(o, o + chunk)]));
+    out.push(
+      Buffer.concat([
+        Buffer.from([(nal[0] & 0x81) | (49 << 1), nal[1], s | e | type]),
+        body.subarray(o, o + chunk),
+      ]),
+    );
   }
   return out;
 }
@@ -83,7 +106,10 @@ describe('H265Payloader and H265Depayloader round trip', () => {
 });
 
 describe('H265Depayloader', () => {
-  const keyPackets = (seq: number, ts: number) => [pkt(seq, ts, false, AP_PARAMS), pkt(seq + 1, ts, true, IDR)];
+  const keyPackets = (seq: number, ts: number) => [
+    pkt(seq, ts, false, AP_PARAMS),
+    pkt(seq + 1, ts, true, IDR),
+  ];
 
   test('depayloader.push() splits an AP with parameter sets and a slice into one frame', () => {
     const d = new H265Depayloader(CODEC);
@@ -116,15 +142,35 @@ describe('H265Depayloader', () => {
   ] as const) {
     test(`depayloader.push() drops and counts ${name} and the frame it belonged to`, () => {
       const d = new H265Depayloader(CODEC);
-      const out = depayloadPackets(d, [...keyPackets(1, 0), pkt(3, 3000, false, TRAIL), pkt(4, 3000, true, payload)]);
+      const out = depayloadPackets(d, [
+        ...keyPackets(1, 0),
+        pkt(3, 3000, false, TRAIL),
+        pkt(4, 3000, true, payload),
+      ]);
       assert.deepEqual(out, [frame(0, true, VPS, SPS, PPS, IDR)]);
       assert.equal(d.invalid, 1);
       assert.equal(d.dropped, 1);
     });
   }
 
+  // Regression: ffmpeg's H.265 RTP muxer (`-c copy` from a raw .hevc file) keeps the leading zero of
+  // the next 4-byte start code at the end of each NAL unit; found by comparing depayloaded slices
+  // with the source stream.
+  test('depayloader.push() trims trailing zero bytes from NAL units', () => {
+    const d = new H265Depayloader({ ...CODEC, fmtp: h265FmtpFromParams(VPS, SPS, PPS) });
+    const fus = fu(Buffer.concat([IDR, hex('00')]), 200);
+    const out = depayloadPackets(
+      d,
+      fus.map((f, i) => pkt(i, 0, i === fus.length - 1, f)),
+    );
+    assert.deepEqual(out, [frame(0, true, VPS, SPS, PPS, IDR)]);
+  });
+
   test('new H265Depayloader() throws UnsupportedError when the SDP announces DONL', () => {
-    assert.throws(() => new H265Depayloader({ ...CODEC, fmtp: { 'sprop-max-don-diff': '2' } }), UnsupportedError);
+    assert.throws(
+      () => new H265Depayloader({ ...CODEC, fmtp: { 'sprop-max-don-diff': '2' } }),
+      UnsupportedError,
+    );
   });
 });
 

@@ -11,25 +11,89 @@ import {
   buildAudioSpecificConfig,
   parseAdtsHeader,
   parseAudioSpecificConfig,
-} from '../../../src/codecs/aac/index.ts';
-import type { RtpOutput } from '../../../src/codecs/rtp-types.ts';
-import { BadRequestError, ParseError, UnsupportedError } from '../../../src/core/errors.ts';
-import type { Codec, Frame } from '../../../src/core/media.ts';
-import { hex } from './fixtures.ts';
-import { depayloadPackets, patterned, pkt, toPackets } from './rtp-helpers.ts';
+} from '../../../../src/codecs/aac/index.ts';
+import type { RtpOutput } from '../../../../src/codecs/rtp-types.ts';
+import { BadRequestError, ParseError, UnsupportedError } from '../../../../src/core/errors.ts';
+import type { Codec, Frame } from '../../../../src/core/media.ts';
+import { hex } from '../fixtures.ts';
+import { depayloadPackets, patterned, pkt, toPackets } from '../rtp-helpers.ts';
 
 // AudioSpecificConfig cases; `bytes` round-trips through build and parse.
 const ASC_CASES = [
-  { name: 'AAC LC 48 kHz stereo', bytes: '1190', objectType: 2, sampleRate: 48000, channelConfig: 2, channels: 2, frameLength: 1024 },
-  { name: 'AAC LC 44.1 kHz stereo', bytes: '1210', objectType: 2, sampleRate: 44100, channelConfig: 2, channels: 2, frameLength: 1024 },
-  { name: 'AAC LC 16 kHz mono', bytes: '1408', objectType: 2, sampleRate: 16000, channelConfig: 1, channels: 1, frameLength: 1024 },
-  { name: 'AAC LC 8 kHz mono, 960-sample frames', bytes: '158c', objectType: 2, sampleRate: 8000, channelConfig: 1, channels: 1, frameLength: 960 },
-  { name: 'AAC Main 96 kHz 5.1', bytes: '0830', objectType: 1, sampleRate: 96000, channelConfig: 6, channels: 6, frameLength: 1024 },
-  { name: 'AAC LC 7.1 (config 7 = 8 channels)', bytes: '11b8', objectType: 2, sampleRate: 48000, channelConfig: 7, channels: 8, frameLength: 1024 },
+  {
+    name: 'AAC LC 48 kHz stereo',
+    bytes: '1190',
+    objectType: 2,
+    sampleRate: 48000,
+    channelConfig: 2,
+    channels: 2,
+    frameLength: 1024,
+  },
+  {
+    name: 'AAC LC 44.1 kHz stereo',
+    bytes: '1210',
+    objectType: 2,
+    sampleRate: 44100,
+    channelConfig: 2,
+    channels: 2,
+    frameLength: 1024,
+  },
+  {
+    name: 'AAC LC 16 kHz mono',
+    bytes: '1408',
+    objectType: 2,
+    sampleRate: 16000,
+    channelConfig: 1,
+    channels: 1,
+    frameLength: 1024,
+  },
+  {
+    name: 'AAC LC 8 kHz mono, 960-sample frames',
+    bytes: '158c',
+    objectType: 2,
+    sampleRate: 8000,
+    channelConfig: 1,
+    channels: 1,
+    frameLength: 960,
+  },
+  {
+    name: 'AAC Main 96 kHz 5.1',
+    bytes: '0830',
+    objectType: 1,
+    sampleRate: 96000,
+    channelConfig: 6,
+    channels: 6,
+    frameLength: 1024,
+  },
+  {
+    name: 'AAC LC 7.1 (config 7 = 8 channels)',
+    bytes: '11b8',
+    objectType: 2,
+    sampleRate: 48000,
+    channelConfig: 7,
+    channels: 8,
+    frameLength: 1024,
+  },
   // 00010 | 1111 (explicit) | 9600 in 24 bits | 0001 | 000
-  { name: 'AAC LC with an explicit 9600 Hz rate', bytes: '178012c008', objectType: 2, sampleRate: 9600, channelConfig: 1, channels: 1, frameLength: 1024 },
+  {
+    name: 'AAC LC with an explicit 9600 Hz rate',
+    bytes: '178012c008',
+    objectType: 2,
+    sampleRate: 9600,
+    channelConfig: 1,
+    channels: 1,
+    frameLength: 1024,
+  },
   // 11111 (escape) | 000010 (32 + 2 = 34, no GASpecificConfig) | 0011 | 0010
-  { name: 'object type 34 through the escape value', bytes: 'f84640', objectType: 34, sampleRate: 48000, channelConfig: 2, channels: 2, frameLength: 1024 },
+  {
+    name: 'object type 34 through the escape value',
+    bytes: 'f84640',
+    objectType: 34,
+    sampleRate: 48000,
+    channelConfig: 2,
+    channels: 2,
+    frameLength: 1024,
+  },
 ] as const;
 
 describe('AudioSpecificConfig', () => {
@@ -50,7 +114,7 @@ describe('AudioSpecificConfig', () => {
     });
   }
 
-  test('parseAudioSpecificConfig() reads ffmpeg\'s config with the SBR sync extension (esds of an AAC LC mp4)', () => {
+  test("parseAudioSpecificConfig() reads ffmpeg's config with the SBR sync extension (esds of an AAC LC mp4)", () => {
     const asc = parseAudioSpecificConfig(hex('119056e500'));
     assert.deepEqual([asc.objectType, asc.sampleRate, asc.channels], [2, 48000, 2]);
   });
@@ -79,9 +143,18 @@ describe('AudioSpecificConfig', () => {
   }
 
   test('buildAudioSpecificConfig() throws BadRequestError for values out of range', () => {
-    assert.throws(() => buildAudioSpecificConfig({ objectType: 0, sampleRate: 48000, channelConfig: 2 }), BadRequestError);
-    assert.throws(() => buildAudioSpecificConfig({ objectType: 2, sampleRate: 0, channelConfig: 2 }), BadRequestError);
-    assert.throws(() => buildAudioSpecificConfig({ objectType: 2, sampleRate: 48000, channelConfig: 16 }), BadRequestError);
+    assert.throws(
+      () => buildAudioSpecificConfig({ objectType: 0, sampleRate: 48000, channelConfig: 2 }),
+      BadRequestError,
+    );
+    assert.throws(
+      () => buildAudioSpecificConfig({ objectType: 2, sampleRate: 0, channelConfig: 2 }),
+      BadRequestError,
+    );
+    assert.throws(
+      () => buildAudioSpecificConfig({ objectType: 2, sampleRate: 48000, channelConfig: 16 }),
+      BadRequestError,
+    );
   });
 
   test('aacCodecString() returns mp4a.40.<object type>', () => {
@@ -98,7 +171,11 @@ describe('AudioSpecificConfig', () => {
   });
 
   test('auHeaderLayout() defaults by mode and throws UnsupportedError for CTS-delta fields', () => {
-    assert.deepEqual(auHeaderLayout({ mode: 'AAC-lbr' }), { sizeLength: 6, indexLength: 2, indexDeltaLength: 2 });
+    assert.deepEqual(auHeaderLayout({ mode: 'AAC-lbr' }), {
+      sizeLength: 6,
+      indexLength: 2,
+      indexDeltaLength: 2,
+    });
     assert.deepEqual(auHeaderLayout(undefined), { sizeLength: 13, indexLength: 3, indexDeltaLength: 3 });
     assert.throws(() => auHeaderLayout({ mode: 'AAC-hbr', ctsdeltalength: '16' }), UnsupportedError);
   });
@@ -107,7 +184,13 @@ describe('AudioSpecificConfig', () => {
 describe('ADTS', () => {
   // Headers written by ffmpeg's native AAC encoder: `ffmpeg -f lavfi -i sine=r=R -ac C -c:a aac -f adts -`.
   const ADTS_CASES = [
-    { name: '44.1 kHz stereo', header: 'fff150802b3ffc', sampleRate: 44100, channelConfig: 2, frameLength: 345 },
+    {
+      name: '44.1 kHz stereo',
+      header: 'fff150802b3ffc',
+      sampleRate: 44100,
+      channelConfig: 2,
+      frameLength: 345,
+    },
     { name: '48 kHz mono', header: 'fff14c401b7ffc', sampleRate: 48000, channelConfig: 1, frameLength: 219 },
   ];
   for (const c of ADTS_CASES) {
@@ -133,9 +216,18 @@ describe('ADTS', () => {
   });
 
   test('buildAdtsHeader() throws BadRequestError for configs ADTS cannot express', () => {
-    assert.throws(() => buildAdtsHeader({ objectType: 5, sampleRate: 48000, channelConfig: 2 }, 10), BadRequestError);
-    assert.throws(() => buildAdtsHeader({ objectType: 2, sampleRate: 9600, channelConfig: 2 }, 10), BadRequestError);
-    assert.throws(() => buildAdtsHeader({ objectType: 2, sampleRate: 48000, channelConfig: 2 }, 9000), BadRequestError);
+    assert.throws(
+      () => buildAdtsHeader({ objectType: 5, sampleRate: 48000, channelConfig: 2 }, 10),
+      BadRequestError,
+    );
+    assert.throws(
+      () => buildAdtsHeader({ objectType: 2, sampleRate: 9600, channelConfig: 2 }, 10),
+      BadRequestError,
+    );
+    assert.throws(
+      () => buildAdtsHeader({ objectType: 2, sampleRate: 48000, channelConfig: 2 }, 9000),
+      BadRequestError,
+    );
   });
 });
 
@@ -188,10 +280,16 @@ describe('AacPayloader and AacDepayloader round trip', () => {
 describe('AacDepayloader', () => {
   test('depayloader.push() splits several AUs of one packet and spaces their pts by 1024 samples', () => {
     const d = new AacDepayloader(CODEC);
-    const a = hex('0102'), b = hex('030405'), c = hex('06');
+    const a = hex('0102'),
+      b = hex('030405'),
+      c = hex('06');
     // AU-headers-length 48: sizes 2, 3, 1 with index 0 and two index-deltas 0.
     const payload = Buffer.concat([hex('0030 0010 0018 0008'), a, b, c]);
-    assert.deepEqual(depayloadPackets(d, [pkt(1, 5000, true, payload)]), [audio(5000, a), audio(6024, b), audio(7048, c)]);
+    assert.deepEqual(depayloadPackets(d, [pkt(1, 5000, true, payload)]), [
+      audio(5000, a),
+      audio(6024, b),
+      audio(7048, c),
+    ]);
   });
 
   test('depayloader.push() uses 960-sample frames and the clock rate from the config', () => {
@@ -207,6 +305,16 @@ describe('AacDepayloader', () => {
     const out = depayloadPackets(d, [pk[0], pk[2], ...next]);
     assert.deepEqual(out, ROUND_TRIP[0].frames);
     assert.equal(d.dropped, 1);
+  });
+
+  test('depayloader.push() keeps at most 64 undrained frames and counts the oldest it drops', () => {
+    const d = new AacDepayloader(CODEC);
+    const payload = Buffer.concat([hex('0030 0008 0008 0008'), hex('010203')]); // 3 AUs of 1 byte
+    for (let i = 0; i < 40; i++) d.push(pkt(i, i * 3072, true, payload)); // 120 AUs, 40 taken
+    let queued = 0;
+    while (d.next()) queued++;
+    assert.equal(queued, 63, 'the last push took one of 64');
+    assert.equal(d.dropped, 120 - 40 - 63);
   });
 
   test('depayloader.reset() drops a partial AU and counts it', () => {

@@ -12,10 +12,10 @@ import {
   parseH264Sps,
   parseSpropParameterSets,
   splitAvcc,
-} from '../../../src/codecs/h264/index.ts';
-import { ParseError } from '../../../src/core/errors.ts';
-import type { Frame } from '../../../src/core/media.ts';
-import { AVCC_HIGH_360, AVCC_MAIN_1080, H264_SAMPLES, hex } from './fixtures.ts';
+} from '../../../../src/codecs/h264/index.ts';
+import { ParseError } from '../../../../src/core/errors.ts';
+import type { Frame } from '../../../../src/core/media.ts';
+import { AVCC_HIGH_360, AVCC_MAIN_1080, H264_SAMPLES, hex } from '../fixtures.ts';
 
 const SPS = H264_SAMPLES[0].sps;
 const PPS = H264_SAMPLES[0].pps;
@@ -48,7 +48,8 @@ describe('parseH264Sps', () => {
   test('parseH264Sps() throws ParseError for every truncation before the cropping fields end', () => {
     const sps = H264_SAMPLES[1].sps;
     // The main 1080p SPS ends its size fields within the first 12 bytes; the VUI follows.
-    for (let n = 0; n < 10; n++) assert.throws(() => parseH264Sps(sps.subarray(0, n)), ParseError, `length ${n}`);
+    for (let n = 0; n < 10; n++)
+      assert.throws(() => parseH264Sps(sps.subarray(0, n)), ParseError, `length ${n}`);
   });
 
   test('parseH264Sps() keeps the size and drops fps when only the VUI is truncated', () => {
@@ -114,12 +115,22 @@ describe('parameter sets before keyframes', () => {
   });
 
   test('ensureParameterSets() keeps a leading access unit delimiter first', () => {
-    assert.deepEqual(splitAvcc(ensureParameterSets(keyframe(AUD, SEI, IDR), SPS, PPS).data), [AUD, SPS, PPS, SEI, IDR]);
+    assert.deepEqual(splitAvcc(ensureParameterSets(keyframe(AUD, SEI, IDR), SPS, PPS).data), [
+      AUD,
+      SPS,
+      PPS,
+      SEI,
+      IDR,
+    ]);
   });
 
   test('ensureParameterSets() adds only the missing PPS and keeps the in-band SPS in front of it', () => {
     const inband = hex('6742c0280000');
-    assert.deepEqual(splitAvcc(ensureParameterSets(keyframe(inband, IDR), SPS, PPS).data), [inband, PPS, IDR]);
+    assert.deepEqual(splitAvcc(ensureParameterSets(keyframe(inband, IDR), SPS, PPS).data), [
+      inband,
+      PPS,
+      IDR,
+    ]);
   });
 
   test('ensureParameterSets() returns the same frame when nothing is missing or it is not a keyframe', () => {

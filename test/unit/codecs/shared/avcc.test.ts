@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { annexBToAvcc, avccToAnnexB, joinAvcc, splitAnnexB, splitAvcc } from '../../../src/codecs/avcc.ts';
-import { ParseError } from '../../../src/core/errors.ts';
-import { hex } from './fixtures.ts';
+import { annexBToAvcc, avccToAnnexB, joinAvcc, splitAnnexB, splitAvcc } from '../../../../src/codecs/avcc.ts';
+import { ParseError } from '../../../../src/core/errors.ts';
+import { hex } from '../fixtures.ts';
 
 // One table for both directions: Annex B in, AVCC out, and back (with 4-byte start codes).
 const CASES: { name: string; annexB: Buffer; avcc: Buffer; canonical: boolean }[] = [
