@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { type Config, configSchema, DEFAULTS, KNOWN_SECTIONS } from './schema.ts';
+import { type Config, configSchema, DEFAULTS, type DiagConfig, KNOWN_SECTIONS } from './schema.ts';
 
 /** A config file that cannot be used; the message names file, line, key and what was expected. */
 export class ConfigError extends Error {
@@ -160,6 +160,7 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
   const webrtc = section('webrtc');
   const log = section('log');
   const source = section('source');
+  const diag = section('diag');
   const { level, format: _format, ...modules } = log;
   return {
     streams,
@@ -173,6 +174,13 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
       username: rtsp.username as string | undefined,
       password: rtsp.password as string | undefined,
       defaultQuery: rtsp.default_query as string | undefined,
+      rtpListen: rtsp.rtp_listen as string | undefined,
+      rtcpListen: rtsp.rtcp_listen as string | undefined,
+      maxConnections: (rtsp.max_connections as number | undefined) ?? DEFAULTS.rtsp.maxConnections,
+      sessionTimeoutMs:
+        rtsp.session_timeout !== undefined
+          ? Number(rtsp.session_timeout) * 1000
+          : DEFAULTS.rtsp.sessionTimeoutMs,
     },
     webrtc: {
       listen: (webrtc.listen as string | undefined) ?? DEFAULTS.webrtc.listen,
@@ -189,9 +197,32 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
           ? Number(source.idle_timeout) * 1000
           : DEFAULTS.source.idleTimeoutMs,
     },
+    diag: normalizeDiag(diag),
     demo: raw.demo !== false,
     files,
     ignoredSections: Object.keys(raw).filter((k) => !KNOWN_SECTIONS.has(k)),
+  };
+}
+
+/** The `diag:` section: seconds and MB in the file, ms and bytes in the Config. */
+function normalizeDiag(diag: Section): DiagConfig {
+  const d = DEFAULTS.diag;
+  const num = (key: string, def: number, scale = 1): number =>
+    diag[key] !== undefined && diag[key] !== null ? Number(diag[key]) * scale : def;
+  return {
+    intervalMs: num('interval', d.intervalMs, 1000),
+    eventLoopLagP99Ms: num('event_loop_lag_p99_ms', d.eventLoopLagP99Ms),
+    eventLoopLagMaxMs: num('event_loop_lag_max_ms', d.eventLoopLagMaxMs),
+    heapGrowthBytes: num('heap_growth_mb', d.heapGrowthBytes, 1024 * 1024),
+    heapWindowMs: num('heap_window', d.heapWindowMs, 1000),
+    handlesGrowth: num('handles_growth', d.handlesGrowth),
+    sourceStallMs: num('source_stall_seconds', d.sourceStallMs, 1000),
+    consumerDropRate: num('consumer_drop_rate', d.consumerDropRate),
+    incidentDir: resolve(typeof diag.incident_dir === 'string' ? diag.incident_dir : d.incidentDir),
+    maxIncidents: num('max_incidents', d.maxIncidents),
+    incidentCooldownMs: num('incident_cooldown', d.incidentCooldownMs, 1000),
+    healthHoldMs: num('health_hold', d.healthHoldMs, 1000),
+    profileMs: num('profile_seconds', d.profileMs, 1000),
   };
 }
 

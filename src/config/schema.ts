@@ -35,6 +35,10 @@ export const configSchema = {
         username: { type: 'string' },
         password: { type: 'string' },
         default_query: { type: 'string' },
+        rtp_listen: { ...listen, description: 'UDP RTP socket, default ":8000"; "" turns UDP off' },
+        rtcp_listen: { ...listen, description: 'UDP RTCP socket, default ":8001"' },
+        max_connections: { type: 'integer', minimum: 1 },
+        session_timeout: { type: 'number', minimum: 1, description: 'seconds' },
       },
       additionalProperties: false,
     },
@@ -63,6 +67,25 @@ export const configSchema = {
       },
       additionalProperties: false,
     },
+    diag: {
+      type: ['object', 'null'],
+      properties: {
+        interval: { type: 'number', minimum: 0.1, maximum: 3600 },
+        event_loop_lag_p99_ms: { type: 'number', minimum: 1 },
+        event_loop_lag_max_ms: { type: 'number', minimum: 1 },
+        heap_growth_mb: { type: 'number', minimum: 1 },
+        heap_window: { type: 'number', minimum: 1 },
+        handles_growth: { type: 'integer', minimum: 1 },
+        source_stall_seconds: { type: 'number', minimum: 1 },
+        consumer_drop_rate: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        incident_dir: { type: 'string', minLength: 1 },
+        max_incidents: { type: 'integer', minimum: 1, maximum: 1000 },
+        incident_cooldown: { type: 'number', minimum: 0 },
+        health_hold: { type: 'number', minimum: 0 },
+        profile_seconds: { type: 'number', minimum: 0.1, maximum: 60 },
+      },
+      additionalProperties: false,
+    },
     demo: { type: 'boolean' },
   },
   // Sections of other go2rtc modules (homekit, hass, ...) are accepted and ignored, with a warning.
@@ -75,10 +98,21 @@ export interface Config {
   /** Stream name -> source URLs in order. */
   streams: Record<string, string[]>;
   api: { listen: string; origin?: string; maxBodyBytes: number };
-  rtsp: { listen: string; username?: string; password?: string; defaultQuery?: string };
+  rtsp: {
+    listen: string;
+    username?: string;
+    password?: string;
+    defaultQuery?: string;
+    /** UDP RTP/RTCP sockets; undefined = port 8000/8001 on the `listen` host (OS-chosen ports when `listen` uses port 0). */
+    rtpListen?: string;
+    rtcpListen?: string;
+    maxConnections: number;
+    sessionTimeoutMs: number;
+  };
   webrtc: { listen: string; candidates: string[]; transport: 'any' | 'udp' | 'tcp' };
   log: { level: (typeof LOG_LEVELS)[number]; modules: Record<string, (typeof LOG_LEVELS)[number]> };
   source: { idleTimeoutMs: number };
+  diag: DiagConfig;
   /** Whether the built-in `demo` stream is added (unless a stream of that name is configured). */
   demo: boolean;
   /** The files read, in order; API changes to streams are written to the last one. */
@@ -87,10 +121,55 @@ export interface Config {
   ignoredSections: string[];
 }
 
+/** Thresholds of the self-inspection watchdog (`diag:` section); see src/diag/. */
+export interface DiagConfig {
+  /** How often the sampler and the watchdog run, ms. Default 2000 (`interval: 2`, seconds). */
+  intervalMs: number;
+  /** Event-loop delay p99 of one interval above which the loop is "lagging", ms. Default 200. */
+  eventLoopLagP99Ms: number;
+  /** Worst single event-loop delay of one interval (a stall), ms. Default 400. */
+  eventLoopLagMaxMs: number;
+  /** Retained heap growth over `heapWindowMs` that counts as a leak, bytes. Default 256 MiB. */
+  heapGrowthBytes: number;
+  /** The window of the heap and handle growth rules, ms. Default 600000 (`heap_window: 600`). */
+  heapWindowMs: number;
+  /** Growth of active handles over the window that counts as a leak. Default 1000. */
+  handlesGrowth: number;
+  /** A source with readers but no frames for this long is stalled, ms. Default 10000. */
+  sourceStallMs: number;
+  /** Fraction (0..1] of a consumer's frames dropped in one interval that counts as too slow. Default 0.5. */
+  consumerDropRate: number;
+  /** Absolute folder of incidents and their profiles. Default `.diag/incidents` in the working dir. */
+  incidentDir: string;
+  /** Incidents kept; the oldest are removed first. Default 20. */
+  maxIncidents: number;
+  /** At most one incident per rule per this long, ms. Default 300000 (`incident_cooldown: 300`). */
+  incidentCooldownMs: number;
+  /** /api/health stays degraded this long after a rule's last breach, ms. Default 60000. */
+  healthHoldMs: number;
+  /** Length of the CPU and heap profile captured with an incident, ms. Default 2000. */
+  profileMs: number;
+}
+
 export const DEFAULTS = {
   api: { listen: ':1984', maxBodyBytes: 1024 * 1024 },
-  rtsp: { listen: ':8554' },
+  rtsp: { listen: ':8554', maxConnections: 1000, sessionTimeoutMs: 60000 },
   webrtc: { listen: ':8555', candidates: [] as string[], transport: 'any' as const },
   log: { level: 'info' as const },
   source: { idleTimeoutMs: 5000 },
+  diag: {
+    intervalMs: 2000,
+    eventLoopLagP99Ms: 200,
+    eventLoopLagMaxMs: 400,
+    heapGrowthBytes: 256 * 1024 * 1024,
+    heapWindowMs: 600_000,
+    handlesGrowth: 1000,
+    sourceStallMs: 10_000,
+    consumerDropRate: 0.5,
+    incidentDir: '.diag/incidents',
+    maxIncidents: 20,
+    incidentCooldownMs: 300_000,
+    healthHoldMs: 60_000,
+    profileMs: 2000,
+  } satisfies DiagConfig,
 };

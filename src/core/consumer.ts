@@ -30,6 +30,8 @@ export interface ConsumerInfo {
   tracks: string[];
   counters: ConsumerCounters;
   queueBytes: number;
+  /** Bits per second over the last diag sampling interval (0 until sampled). */
+  bitrate: number;
   startedAt: string;
 }
 
@@ -49,6 +51,8 @@ export abstract class Consumer extends SafeEmitter<ConsumerEvents> implements Tr
   remoteAddress: string | undefined;
   userAgent: string | undefined;
   maxBacklogBytes = DEFAULT_MAX_BACKLOG_BYTES;
+  /** Bits per second over the last sampling interval; written by the diag sampler, never per frame. */
+  bitrate = 0;
 
   #closed = false;
   #playing = false;
@@ -140,6 +144,7 @@ export abstract class Consumer extends SafeEmitter<ConsumerEvents> implements Tr
       tracks: this.tracks.map((t) => `${t.kind}:${t.codec.name}`),
       counters: { ...this.counters },
       queueBytes: this.backlogBytes(),
+      bitrate: this.bitrate,
       startedAt: this.startedAt.toISOString(),
     };
   }

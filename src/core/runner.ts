@@ -32,6 +32,8 @@ export interface SourceInfo {
   reconnects: number;
   frames: number;
   bytes: number;
+  /** Bits per second over the last diag sampling interval (0 until sampled). */
+  bitrate: number;
   keyframeRequests: number;
   publisher: boolean;
 }
@@ -50,6 +52,8 @@ export class SourceRunner extends SafeEmitter<{ state: [SourceState]; close: [] 
   frames = 0;
   bytes = 0;
   keyframeRequests = 0;
+  /** Bits per second over the last sampling interval; written by the diag sampler, never per frame. */
+  bitrate = 0;
   /** Tracks of the current (or last) connection, by media index. */
   tracks: StreamTrack[] = [];
 
@@ -177,6 +181,7 @@ export class SourceRunner extends SafeEmitter<{ state: [SourceState]; close: [] 
       reconnects: this.reconnects,
       frames: this.frames,
       bytes: this.bytes,
+      bitrate: this.bitrate,
       keyframeRequests: this.keyframeRequests,
       publisher: this.isPublisher,
     };

@@ -65,6 +65,11 @@ export class Stream extends SafeEmitter<{ close: [] }> {
     return [...this.#consumers];
   }
 
+  /** Publishers, then the configured sources, in the order info() lists them. A snapshot (for diag). */
+  get sources(): readonly SourceRunner[] {
+    return this.#allRunners();
+  }
+
   /**
    * Negotiates the consumer's requests against the sources, in config order, connecting sources
    * only as far as needed, attaches the matching tracks and registers the consumer. The consumer

@@ -4,7 +4,10 @@
  */
 import type { SchemeTable } from '../core/schemes.ts';
 import { fileSourceFactory } from './file/source.ts';
+import { rtspSourceFactory } from './rtsp/client/index.ts';
 
 export function registerSourceSchemes(schemes: SchemeTable): void {
   schemes.register('file', fileSourceFactory);
+  schemes.register('rtsp', rtspSourceFactory);
+  schemes.register('rtsps', rtspSourceFactory);
 }

@@ -21,8 +21,15 @@ export interface GatewayProcess {
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-/** Starts the gateway; `config` is YAML appended after the test defaults. */
-export async function startGateway(config = '', timeoutMs = 15000): Promise<GatewayProcess> {
+/**
+ * Starts the gateway; `config` is YAML appended after the test defaults, `env` is added to the
+ * environment of the process (e.g. `{ MEDIAGATE_TEST_FAULT: 'block-loop' }`).
+ */
+export async function startGateway(
+  config = '',
+  timeoutMs = 15000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mediagate-e2e-'));
   const configPath = join(dir, 'mediagate.yaml');
   const defaults =
@@ -31,7 +38,7 @@ export async function startGateway(config = '', timeoutMs = 15000): Promise<Gate
   const proc = spawn(process.execPath, [join(ROOT, 'bin/mediagate.js'), '-c', configPath], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
   });
   let out = '';
   const ports: Record<string, number> = {};

@@ -27,6 +27,8 @@ export class RtpTrackReceiver {
   readonly #timestamps = new TimestampUnwrapper();
   #expectedSeq = -1;
   #ssrc = -1;
+  /** Padding-only packets skipped so far: the depayloader sees numbers without them. */
+  #skipped = 0;
 
   /**
    * @param codec the negotiated codec (from the SDP)
@@ -63,6 +65,12 @@ export class RtpTrackReceiver {
       this.#depayloader.reset();
     }
     this.#expectedSeq = (p.sequenceNumber + 1) & 0xffff;
+    if (p.payload.length === 0) {
+      // Padding only (RFC 3550 §5.1; browsers probe bandwidth with these when RTX is not
+      // negotiated): it takes a number but carries nothing, so the depayloader must not see a gap.
+      this.#skipped++;
+      return;
+    }
     const d = this.#depayloader;
     const invalid = d.invalid;
     const dropped = d.dropped;
@@ -70,7 +78,7 @@ export class RtpTrackReceiver {
       payload: p.payload,
       timestamp: this.#timestamps.unwrap(p.timestamp),
       marker: p.marker,
-      sequenceNumber: p.sequenceNumber,
+      sequenceNumber: (p.sequenceNumber - this.#skipped) & 0xffff,
     };
     for (let f = d.push(input); f; f = d.next()) out.push(f);
     this.counters.invalid += d.invalid - invalid;

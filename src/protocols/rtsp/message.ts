@@ -183,7 +183,7 @@ export function serializeRequest(
   method: string,
   uri: string,
   headers: Iterable<[string, string]>,
-  body = Buffer.alloc(0),
+  body: Buffer = Buffer.alloc(0),
 ): Buffer {
   const head = `${method} ${uri} RTSP/1.0\r\n${serializeHeaders(headers, body)}\r\n`;
   return body.length ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');
@@ -193,7 +193,7 @@ export function serializeResponse(
   status: number,
   reason: string,
   headers: Iterable<[string, string]>,
-  body = Buffer.alloc(0),
+  body: Buffer = Buffer.alloc(0),
 ): Buffer {
   const head = `RTSP/1.0 ${status} ${reason}\r\n${serializeHeaders(headers, body)}\r\n`;
   return body.length ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');

@@ -1,0 +1,121 @@
+/**
+ * Source URLs of the RTSP client: `rtsp://user:pass@host:554/path?query#option=value#...` and
+ * `rtsps://` (RTSP over TLS). Fragment options follow go2rtc and may be separated by `#` or `&`:
+ *
+ *   #transport=udp     RTP over UDP instead of TCP interleaved (the default)
+ *   #media=video       only these kinds (`video`, `audio`, `video,audio`)
+ *   #timeout=SECONDS   connect timeout (default 5) and no-data timeout (default 10)
+ *
+ * Unknown options are ignored so that go2rtc configs (`#backchannel=0`) keep working.
+ */
+import { BadRequestError } from '../../../core/errors.ts';
+import { maskSecrets } from '../../../core/mask.ts';
+import type { MediaKind } from '../../../core/media.ts';
+
+/** Default time for TCP connect plus every answer up to PLAY, ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** Default time without any RTP after which a playing connection is given up, ms. */
+export const DEFAULT_NO_DATA_TIMEOUT_MS = 10000;
+const DEFAULT_PORT = { rtsp: 554, rtsps: 322 } as const;
+const MAX_TIMEOUT_S = 3600;
+
+/** Everything the client needs to know about one source URL. */
+export interface RtspSourceOptions {
+  /** The URL requests are made for: scheme, host, port, path and query; no userinfo, no fragment. */
+  url: string;
+  /** The URL for logs and errors: secrets masked, fragment kept. */
+  display: string;
+  tls: boolean;
+  /** Host name or address, IPv6 without brackets. */
+  host: string;
+  port: number;
+  /** Percent-decoded userinfo; undefined when the URL has none. */
+  user?: string;
+  pass?: string;
+  transport: 'tcp' | 'udp';
+  /** Kinds to play; undefined means every kind the camera offers. */
+  media?: ReadonlySet<MediaKind>;
+  /** TCP connect plus the answers up to PLAY, ms. */
+  connectTimeoutMs: number;
+  /** No RTP for this long after PLAY closes the connection, ms. */
+  noDataTimeoutMs: number;
+}
+
+/** Parses a source URL; throws BadRequestError naming the problem. */
+export function parseRtspUrl(raw: string): RtspSourceOptions {
+  const display = maskSecrets(raw);
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new BadRequestError(`source "${display}" is not a valid URL`);
+  }
+  const scheme = u.protocol.slice(0, -1).toLowerCase();
+  if (scheme !== 'rtsp' && scheme !== 'rtsps') {
+    throw new BadRequestError(`source "${display}" is not an rtsp:// or rtsps:// URL`);
+  }
+  if (!u.hostname) throw new BadRequestError(`source "${display}" has no host`);
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = u.port ? Number(u.port) : DEFAULT_PORT[scheme];
+  const opts: RtspSourceOptions = {
+    url: `${scheme}://${u.host}${u.pathname}${u.search}`,
+    display,
+    tls: scheme === 'rtsps',
+    host,
+    port,
+    transport: 'tcp',
+    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    noDataTimeoutMs: DEFAULT_NO_DATA_TIMEOUT_MS,
+  };
+  if (u.username || u.password) {
+    opts.user = decode(u.username, display);
+    opts.pass = decode(u.password, display);
+  }
+  applyFragment(opts, u.hash.slice(1));
+  return opts;
+}
+
+function decode(text: string, display: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new BadRequestError(`source "${display}": malformed percent-encoding in the user or password`);
+  }
+}
+
+function applyFragment(opts: RtspSourceOptions, fragment: string): void {
+  for (const item of fragment.split(/[#&]/)) {
+    if (!item) continue;
+    const eq = item.indexOf('=');
+    const key = (eq < 0 ? item : item.slice(0, eq)).toLowerCase();
+    const value = eq < 0 ? '' : decodeURIComponentSafe(item.slice(eq + 1)).toLowerCase();
+    const bad = () => new BadRequestError(`source "${opts.display}": bad option "#${key}=${value}"`);
+    switch (key) {
+      case 'transport':
+        if (value !== 'tcp' && value !== 'udp') throw bad();
+        opts.transport = value;
+        break;
+      case 'media': {
+        const kinds = value.split(',').map((k) => k.trim());
+        if (kinds.some((k) => k !== 'video' && k !== 'audio')) throw bad();
+        opts.media = new Set(kinds as MediaKind[]);
+        break;
+      }
+      case 'timeout': {
+        const seconds = Number(value);
+        if (!value || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_S) throw bad();
+        opts.connectTimeoutMs = Math.round(seconds * 1000);
+        opts.noDataTimeoutMs = Math.round(seconds * 1000);
+        break;
+      }
+    }
+  }
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The RTSP server module (:8554): readers (DESCRIBE/SETUP/PLAY over TCP or UDP) and publishers
+ * (ANNOUNCE/SETUP/RECORD) of every stream, wired to the gateway's config and registry.
+ */
+import { parseListen } from '../../../config/load.ts';
+import type { Config } from '../../../config/schema.ts';
+import type { GatewayContext, GatewayModule, ModuleFactory } from '../../../module.ts';
+import { RtspServer } from './server.ts';
+import type { RtspServerOptions } from './types.ts';
+
+export { RtspServer } from './server.ts';
+export type { ConnectionCounters, RtspServerOptions, ServerCounters } from './types.ts';
+
+const DEFAULT_RTP_PORT = 8000;
+
+/**
+ * Server options from the `rtsp:` config section; undefined when `listen` is "". UDP binds
+ * `rtp_listen`/`rtcp_listen`, by default ports 8000/8001 on the `listen` host, or OS-chosen ports
+ * when `listen` asks for an OS-chosen port (tests); `rtp_listen: ""` turns UDP off.
+ */
+export function rtspServerOptions(config: Config['rtsp']): RtspServerOptions | undefined {
+  const tcp = parseListen(config.listen);
+  if (!tcp) return undefined;
+  const ephemeral = tcp.port === 0;
+  const rtp =
+    config.rtpListen === undefined
+      ? { host: tcp.host, port: ephemeral ? 0 : DEFAULT_RTP_PORT }
+      : parseListen(config.rtpListen);
+  const rtcp =
+    config.rtcpListen !== undefined
+      ? parseListen(config.rtcpListen)
+      : rtp && { host: rtp.host, port: rtp.port === 0 ? 0 : rtp.port + 1 };
+  return {
+    host: tcp.host,
+    port: tcp.port,
+    udp: rtp && rtcp ? { host: rtp.host, rtpPort: rtp.port, rtcpPort: rtcp.port } : undefined,
+    username: config.username,
+    password: config.password,
+    defaultQuery: config.defaultQuery,
+    maxConnections: config.maxConnections,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  };
+}
+
+class RtspServerModule implements GatewayModule {
+  readonly name = 'rtsp';
+  #server: RtspServer | undefined;
+
+  constructor(private readonly ctx: GatewayContext) {}
+
+  async start(): Promise<void> {
+    const options = rtspServerOptions(this.ctx.config.rtsp);
+    if (!options) return;
+    const log = this.ctx.logging.module('rtsp');
+    const server = new RtspServer({ registry: this.ctx.registry, log }, options);
+    this.#server = server;
+    const address = await server.listen();
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    log.info({ address: `${host}:${address.port}` }, 'RTSP listening');
+    const udp = server.udpPorts;
+    if (udp) log.info({ rtp: udp[0], rtcp: udp[1] }, 'RTSP UDP transport ready');
+  }
+
+  stopAccepting(): void {
+    this.#server?.stopAccepting();
+  }
+
+  close(): Promise<void> | undefined {
+    return this.#server?.close();
+  }
+}
+
+/** The module factory registered in `src/modules.ts`. */
+export const rtspServerModule: ModuleFactory = (ctx) => new RtspServerModule(ctx);

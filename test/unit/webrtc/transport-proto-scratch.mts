@@ -1,0 +1,43 @@
+import { RTCPeerConnection } from 'werift';
+import { WebRtcServer } from '../../../src/protocols/webrtc/transport/index.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+import { viewSession, viewMedias, parseSdp } from '../../../src/sdp/index.ts';
+
+const mode = (process.argv[2] ?? 'udp') as 'udp' | 'tcp';
+const server = new WebRtcServer({ host: '127.0.0.1', udpPort: 0, log: silentLogger() });
+console.log(await server.listen(), server.candidates('any'));
+const pc = new RTCPeerConnection({ iceUseTcp: mode === 'tcp', iceTcpPassive: false, iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false, bundlePolicy: 'max-bundle', iceFilterCandidatePair: (pair: any) => pair.localCandidate.host === '127.0.0.1' });
+pc.addTransceiver('video', { direction: 'sendrecv' });
+const dc = pc.createDataChannel('client');
+const offer = await pc.createOffer();
+await pc.setLocalDescription(offer);
+const sdp = parseSdp(pc.localDescription!.sdp);
+const medias = viewMedias(sdp);
+const sess = viewSession(sdp);
+console.log(pc.localDescription!.sdp);
+const m0 = medias[0];
+const t = server.createTransport({ remoteUfrag: m0.iceUfrag!, remotePwd: m0.icePwd!, remoteFingerprints: m0.fingerprints, transports: mode });
+t.on('connected', () => console.log('server connected', t.selected, t.srtpProfile));
+t.on('close', (e) => console.log('server transport close', e?.message));
+const vp8 = [...m0.rtpmaps.entries()].find(([, r]) => r.encoding.toUpperCase() === 'VP8')?.[0] ?? 96;
+const cands = server.candidates(mode).map((c) => `a=candidate:${c}`).join('\r\n');
+const common = (mid: string) => `c=IN IP4 127.0.0.1\r\na=mid:${mid}\r\na=ice-ufrag:${t.localUfrag}\r\na=ice-pwd:${t.localPwd}\r\na=fingerprint:${t.localFingerprint.algorithm} ${t.localFingerprint.value}\r\na=setup:passive\r\n${cands}\r\na=end-of-candidates\r\n`;
+const answer = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-lite\r\na=group:BUNDLE ${medias.map(m=>m.mid).join(' ')}\r\n` +
+ `m=video 9 UDP/TLS/RTP/SAVPF ${vp8}\r\n${common(medias[0].mid!)}a=rtcp-mux\r\na=sendrecv\r\na=rtpmap:${vp8} VP8/90000\r\n` +
+ `m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n${common(medias[1].mid!)}a=sctp-port:5000\r\na=max-message-size:262144\r\n`;
+pc.connectionStateChange.subscribe((s) => console.log('client state', s));
+pc.dtlsTransports[0]?.onStateChange.subscribe((s) => console.log('client dtls', s));
+await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+pc.dtlsTransports[0]?.onStateChange.subscribe((s) => console.log('client dtls2', s));
+dc.onopen = () => { console.log('client dc open'); dc.send('hello from client'); };
+t.on('datachannel', (ch) => { console.log('server got channel', ch.label); ch.on('message', (m) => { console.log('server msg', m); ch.send('echo ' + m); }); });
+dc.onMessage.subscribe((m) => console.log('client msg', m.toString()));
+await new Promise((r) => setTimeout(r, 3000));
+console.log('counters', t.counters, server.counters);
+t.close();
+await new Promise((r) => setTimeout(r, 500));
+console.log('client dtls state after', pc.dtlsTransports[0]?.state, pc.connectionState);
+await pc.close();
+await server.close();
+console.log(process.getActiveResourcesInfo());
+setTimeout(() => { console.log('later', process.getActiveResourcesInfo()); for (const h of (process as any)._getActiveHandles()) { try { console.log(h.constructor.name, h.address?.()); } catch (e) { console.log(h.constructor.name, String(e)); } } }, 1500);

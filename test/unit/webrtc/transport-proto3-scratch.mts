@@ -1,0 +1,16 @@
+import { connectClient, startServer, once, closeClient } from './transport-client.ts';
+const n = Number(process.argv[2] ?? 1000);
+const maxSize = Number(process.argv[3] ?? 4000);
+const server = await startServer();
+const client = await connectClient(server, 'udp');
+const got: any[] = [];
+client.pc.onDataChannel.subscribe((ch) => ch.onMessage.subscribe((m) => got.push(m)));
+const ch = client.transport.createDataChannel('burst');
+await once(ch, 'open', 3000);
+await new Promise((r) => setTimeout(r, 200));
+const t0 = Date.now();
+for (let i = 0; i < n; i++) ch.send(Buffer.alloc((i * 7919) % maxSize + 1, i & 0xff));
+const timer = setInterval(() => console.log(Date.now() - t0, 'got', got.length, client.transport.counters.dtlsOut, client.transport.counters.dtlsIn), 500);
+await new Promise((r) => setTimeout(r, 6000));
+clearInterval(timer);
+await closeClient(client); await server.close();

@@ -1,0 +1,13 @@
+import { connectClient, startServer, closeClient } from './transport-client.ts';
+const n = Number(process.argv[2] ?? 1000);
+const maxSize = Number(process.argv[3] ?? 4000);
+const server = await startServer();
+const client = await connectClient(server, (process.argv[4] ?? 'udp') as any);
+const got: any[] = [];
+client.serverChannels[0].on('message', (m) => got.push(m));
+const t0 = Date.now();
+for (let i = 0; i < n; i++) client.channel.send(Buffer.alloc((i * 7919) % maxSize + 1, i & 0xff));
+const timer = setInterval(() => console.log(Date.now() - t0, 'got', got.length, client.transport.counters.dtlsOut, client.transport.counters.dtlsIn), 500);
+await new Promise((r) => setTimeout(r, 5000));
+clearInterval(timer);
+await closeClient(client); await server.close();
