@@ -10,6 +10,9 @@ import { mountApiInfo } from './api/info.ts';
 import { mountStatic } from './api/static.ts';
 import { mountStreamsApi } from './api/streams.ts';
 import { WsHub } from './api/ws.ts';
+import type { AuthService } from './auth/index.ts';
+import { logSecurityWarnings, setupAuth, streamsGuard } from './auth/setup.ts';
+import { TlsEndpoint } from './auth/tls.ts';
 import { ConfigError, parseListen } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigWriter } from './config/writeback.ts';
@@ -30,7 +33,10 @@ export class Gateway {
   readonly registry: StreamRegistry;
   readonly http: HttpServer;
   readonly ws: WsHub;
+  /** Users and permissions; undefined without an `auth:` section (everything open). */
+  readonly auth: AuthService | undefined;
   apiAddress: AddressInfo | undefined;
+  #tls: TlsEndpoint | undefined;
   readonly modules: GatewayModule[];
   #writer: ConfigWriter | undefined;
   #closing: Promise<void> | undefined;
@@ -46,8 +52,9 @@ export class Gateway {
       origin: config.api.origin,
       log: logging.module('api'),
     });
+    this.auth = setupAuth(this.http, config, logging.module('auth'));
     mountApiInfo(this.http, this);
-    mountStreamsApi(this.http, this.registry);
+    mountStreamsApi(this.http, this.registry, streamsGuard(config, this.auth));
     this.ws = new WsHub(this.http, logging.module('ws'));
     const ctx: GatewayContext = {
       config,
@@ -56,6 +63,7 @@ export class Gateway {
       schemes: this.schemes,
       http: this.http,
       ws: this.ws,
+      auth: this.auth,
     };
     this.modules = MODULES.map((create) => create(ctx));
     mountStatic(this.http, join(PACKAGE_ROOT, 'web'));
@@ -64,6 +72,7 @@ export class Gateway {
   /** Creates the configured streams and starts the listeners. Throws ConfigError for bad streams. */
   async start(): Promise<void> {
     const log = this.logging.root;
+    logSecurityWarnings(this.config, this.auth, this.logging.module('auth'));
     for (const section of this.config.ignoredSections)
       log.warn({ section }, 'config section not supported, ignored');
     for (const [name, urls] of Object.entries(this.config.streams)) {
@@ -92,7 +101,13 @@ export class Gateway {
       this.apiAddress = await this.http.listen(api.port, api.host);
       log.info({ address: `${this.apiAddress.address}:${this.apiAddress.port}` }, 'API listening');
     }
+    this.#tls = await TlsEndpoint.start(this.http, this.config.api, log);
     log.info({ streams: this.registry.names().length }, 'ready');
+  }
+
+  /** Re-reads the TLS certificate and key (SIGHUP); false when they do not load or TLS is off. */
+  reloadTls(): Promise<boolean> {
+    return this.#tls?.reload() ?? Promise.resolve(false);
   }
 
   /** Idempotent: resolves when everything is closed. */
@@ -118,6 +133,7 @@ export class Gateway {
     for (const module of [...this.modules].reverse()) await step(module.name, () => module.close());
     await step('websockets', () => this.ws.close());
     await step('api', () => this.http.close());
+    await step('auth', () => this.auth?.close());
     await step('config', () => this.#writer?.flush());
     if (errors.length > 0) throw new AggregateError(errors, 'shutdown finished with errors');
   }

@@ -1,7 +1,8 @@
 /**
  * Process entry point: parse the command line, load the config, run the gateway and shut it down
- * gracefully on SIGINT/SIGTERM (exit 0 within 3 s).
+ * gracefully on SIGINT/SIGTERM (exit 0 within 3 s); SIGHUP reloads the TLS certificate.
  */
+import { hashPasswordCommand } from './auth/cli.ts';
 import { parseArgs, USAGE } from './cli.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { Gateway } from './gateway.ts';
@@ -21,6 +22,7 @@ async function main(): Promise<number | undefined> {
     process.stdout.write(`mediagate ${VERSION}\n`);
     return 0;
   }
+  if (cmd.kind === 'hash-password') return hashPasswordCommand(cmd.rtspUser);
   if (cmd.kind === 'error') {
     process.stderr.write(`mediagate: ${cmd.message}\n\n${USAGE}`);
     return 2;
@@ -67,6 +69,7 @@ function installSignals(gateway: Gateway): void {
       },
     );
   };
+  process.on('SIGHUP', () => void gateway.reloadTls());
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

@@ -6,6 +6,7 @@
 
 import type { HttpServer } from './api/http.ts';
 import type { WsHub } from './api/ws.ts';
+import type { AuthService } from './auth/index.ts';
 import type { Config } from './config/schema.ts';
 import type { StreamRegistry } from './core/registry.ts';
 import type { SchemeTable } from './core/schemes.ts';
@@ -20,6 +21,8 @@ export interface GatewayContext {
   http: HttpServer;
   /** `/api/ws`: modules register handlers for their message types (`mse`, `webrtc/offer`...). */
   ws: WsHub;
+  /** Users and permissions (`auth:`); undefined when the gateway is open. */
+  auth?: AuthService;
 }
 
 export interface GatewayModule {

@@ -1,12 +1,15 @@
 /**
  * The HTTP listener of the API and UI (:1984): a small method+path router, bounded request bodies,
  * JSON errors (4xx for anything a client sent, 500 only for our own bugs) and WebSocket upgrades
- * routed by path. Owns its server and every connection on it.
+ * routed by path, optionally also over TLS (`attachTls`). An `authorize` hook (src/auth/) sees
+ * every request before its handler and every upgrade. Owns its servers and every connection on them.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BadRequestError, type ErrorCode, MediagateError } from '../core/errors.ts';
+import type { SecureContextOptions } from 'node:tls';
+import { BadRequestError, type ErrorCode, InvalidStateError, MediagateError } from '../core/errors.ts';
 import { maskSecrets } from '../core/mask.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -23,6 +26,29 @@ export type Handler = (req: ApiRequest, res: ServerResponse) => Promise<void> | 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 /** Called after every request with its route, for metrics. */
 export type RequestObserver = (route: string, method: string, status: number) => void;
+
+/** What the `authorize` hook sees of a request. */
+export interface RouteInfo {
+  method: string;
+  path: string;
+  /** The matched route: its path, the static prefix, or "unmatched". */
+  route: string;
+  query: URLSearchParams;
+  /** A WebSocket upgrade rather than a plain request. */
+  upgrade: boolean;
+}
+
+/** A refused request: its status, the JSON error text and extra headers (`WWW-Authenticate`). */
+export interface Refusal {
+  status: number;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** Decides whether a request may reach its handler: undefined lets it through. */
+export type Authorizer = (req: IncomingMessage, route: RouteInfo) => Promise<Refusal | undefined> | Refusal | undefined;
+
+const SERVER_OPTIONS = { requestTimeout: 60_000, headersTimeout: 15_000, maxHeaderSize: 16 * 1024 };
 
 const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -70,7 +96,11 @@ export interface HttpOptions {
 
 export class HttpServer {
   readonly server: Server;
+  /** The HTTPS/WSS server serving the same routes, once `attachTls` was called. */
+  tlsServer: HttpsServer | undefined;
   observer: RequestObserver | undefined;
+  /** Called before every handler and every WebSocket upgrade; none = everything is open. */
+  authorize: Authorizer | undefined;
   readonly #routes = new Map<string, Map<string, Handler>>();
   readonly #prefixRoutes: { prefix: string; method: string; handler: Handler }[] = [];
   readonly #upgrades = new Map<string, UpgradeHandler>();
@@ -78,17 +108,29 @@ export class HttpServer {
   #closed = false;
 
   constructor(private readonly opts: HttpOptions) {
-    this.server = createServer(
-      { requestTimeout: 60_000, headersTimeout: 15_000, maxHeaderSize: 16 * 1024 },
-      (req, res) => this.#handle(req, res),
-    );
-    this.server.keepAliveTimeout = 5000;
-    this.server.on('connection', (socket) => {
+    this.server = createServer(SERVER_OPTIONS, (req, res) => this.#handle(req, res));
+    this.#wire(this.server);
+  }
+
+  /**
+   * Serves the same routes over TLS; listen with `listen(port, host, http.tlsServer)`. A new
+   * certificate is swapped in with `tlsServer.setSecureContext()`.
+   */
+  attachTls(options: SecureContextOptions): HttpsServer {
+    if (this.tlsServer || this.#closed) throw new InvalidStateError('TLS already attached or server closed');
+    this.tlsServer = createHttpsServer({ ...SERVER_OPTIONS, ...options }, (req, res) => this.#handle(req, res));
+    this.#wire(this.tlsServer);
+    return this.tlsServer;
+  }
+
+  #wire(server: Server | HttpsServer): void {
+    server.keepAliveTimeout = 5000;
+    server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    this.server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
-    this.server.on('clientError', (_err, socket) => {
+    server.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head));
+    server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       else socket.destroy();
     });
@@ -109,12 +151,12 @@ export class HttpServer {
     this.#upgrades.set(path, handler);
   }
 
-  listen(port: number, host?: string): Promise<AddressInfo> {
+  listen(port: number, host?: string, server: Server | HttpsServer = this.server): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve(server.address() as AddressInfo);
       });
     });
   }
@@ -123,13 +165,17 @@ export class HttpServer {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-      for (const socket of this.#sockets) socket.destroy();
-      this.#sockets.clear();
-      if (!this.server.listening) resolve();
-    });
+    const closing = [this.server, this.tlsServer].map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          if (!server?.listening) return resolve();
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+    );
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    return Promise.all(closing).then(() => undefined);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -166,8 +212,16 @@ export class HttpServer {
         route = prefix.prefix;
       }
     }
+    if (!handler) route = 'unmatched';
+    const info: RouteInfo = { method, path, route, query: url.searchParams, upgrade: false };
+    const refusal = await this.#authorize(req, info);
+    if (refusal) {
+      for (const [k, v] of Object.entries(refusal.headers ?? {})) res.setHeader(k, v);
+      sendError(res, refusal.status, refusal.message);
+      req.resume();
+      return;
+    }
     if (!handler) {
-      route = 'unmatched';
       if (this.#routes.has(path)) sendError(res, 405, `method ${method} not allowed on ${path}`);
       else sendError(res, 404, `no such endpoint: ${path}`);
       req.resume();
@@ -208,16 +262,51 @@ export class HttpServer {
     }
   }
 
-  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const handler = this.#upgrades.get(path);
-    if (!handler || this.#closed) {
+    socket.on('error', () => socket.destroy()); // a client gone while we decide
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const handler = this.#upgrades.get(url.pathname);
+    const info: RouteInfo = {
+      method: 'GET',
+      path: url.pathname,
+      route: handler ? url.pathname : 'unmatched',
+      query: url.searchParams,
+      upgrade: true,
+    };
+    const refusal = await this.#authorize(req, info);
+    if (refusal) {
+      const body = JSON.stringify({ error: refusal.message });
+      const headers = Object.entries(refusal.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`);
+      socket.end(
+        `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}\r\n${headers.join('')}` +
+          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    if (!handler || this.#closed || socket.destroyed) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     handler(req, socket, head);
+  }
+
+  /** Runs the hook; a hook that throws refuses (500) rather than letting the request through. */
+  async #authorize(req: IncomingMessage, info: RouteInfo): Promise<Refusal | undefined> {
+    if (!this.authorize) return undefined;
+    try {
+      return await this.authorize(req, info);
+    } catch (err) {
+      this.opts.log.error({ err, path: info.path }, 'authorization failed');
+      return { status: 500, message: 'internal error' };
+    }
   }
 }
 

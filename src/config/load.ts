@@ -6,7 +6,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { type Config, configSchema, DEFAULTS, type DiagConfig, KNOWN_SECTIONS } from './schema.ts';
+import {
+  type AuthConfig,
+  type AuthUserConfig,
+  type Config,
+  configSchema,
+  DEFAULTS,
+  type DiagConfig,
+  KNOWN_SECTIONS,
+} from './schema.ts';
 
 /** A config file that cannot be used; the message names file, line, key and what was expected. */
 export class ConfigError extends Error {
@@ -84,7 +92,7 @@ function describe(error: ErrorObject | undefined, doc: Document, lines: LineCoun
     expected = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   } else if (error.keyword === 'anyOf' && keys[0] === 'streams') {
     expected = 'must be a source URL or a list of source URLs';
-  } else if (error.keyword === 'pattern' && keys.at(-1) === 'listen') {
+  } else if (error.keyword === 'pattern' && keys.at(-1)?.endsWith('listen')) {
     expected = 'must be "[host]:port" such as ":1984" or "127.0.0.1:1984", or "" to disable';
   }
   const node = findNode(doc, keys);
@@ -168,6 +176,10 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
       listen: (api.listen as string | undefined) ?? DEFAULTS.api.listen,
       origin: api.origin as string | undefined,
       maxBodyBytes: (api.max_body_bytes as number | undefined) ?? DEFAULTS.api.maxBodyBytes,
+      tlsListen: api.tls_listen as string | undefined,
+      tlsCert: typeof api.tls_cert === 'string' ? resolve(api.tls_cert) : undefined,
+      tlsKey: typeof api.tls_key === 'string' ? resolve(api.tls_key) : undefined,
+      fileRoot: typeof api.file_root === 'string' ? resolve(api.file_root) : undefined,
     },
     rtsp: {
       listen: (rtsp.listen as string | undefined) ?? DEFAULTS.rtsp.listen,
@@ -198,9 +210,34 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
           : DEFAULTS.source.idleTimeoutMs,
     },
     diag: normalizeDiag(diag),
+    auth: isPlainObject(raw.auth) ? normalizeAuth(raw.auth) : undefined,
     demo: raw.demo !== false,
     files,
     ignoredSections: Object.keys(raw).filter((k) => !KNOWN_SECTIONS.has(k)),
+  };
+}
+
+/** The `auth:` section (validated: `users` is a non-empty map of user entries). */
+function normalizeAuth(auth: Section): AuthConfig {
+  const list = (v: unknown): string[] | '*' =>
+    v === undefined || v === null ? [] : v === '*' ? '*' : Array.isArray(v) ? v.map(String) : [String(v)];
+  const users: Record<string, AuthUserConfig> = {};
+  for (const [name, u] of Object.entries(auth.users as Record<string, Section>)) {
+    users[name] = {
+      password: String(u.password),
+      role: u.role === 'admin' ? 'admin' : 'viewer',
+      streams: list(u.streams),
+      publish: list(u.publish),
+      rtspHa1: typeof u.rtsp_ha1 === 'string' ? u.rtsp_ha1.toLowerCase() : undefined,
+    };
+  }
+  return {
+    users,
+    localhostBypass: auth.localhost_bypass === true,
+    tokenSecret: auth.token_secret as string | undefined,
+    tokenMaxTtlS: auth.token_max_ttl !== undefined ? Number(auth.token_max_ttl) : DEFAULTS.auth.tokenMaxTtlS,
+    publicMetrics: auth.public_metrics === true,
+    publicHealth: auth.public_health !== false,
   };
 }
 

@@ -8,6 +8,20 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 const listen = { type: 'string', pattern: '^(|[^\\s:]*:\\d{1,5}|\\[[0-9a-fA-F:.]+\\]:\\d{1,5})$' };
 const level = { enum: LOG_LEVELS };
 const url = { type: 'string', minLength: 1 };
+/** A list of stream names, one name, or `"*"` for every stream. */
+const streamList = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] };
+const authUser = {
+  type: 'object',
+  properties: {
+    password: { type: 'string', minLength: 1 },
+    role: { enum: ['admin', 'viewer'] },
+    streams: streamList,
+    publish: streamList,
+    rtsp_ha1: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
+  },
+  required: ['password'],
+  additionalProperties: false,
+};
 
 /** Schema of one config file (before merging and defaults). */
 export const configSchema = {
@@ -25,6 +39,10 @@ export const configSchema = {
         listen,
         origin: { type: 'string' },
         max_body_bytes: { type: 'integer', minimum: 1024 },
+        tls_listen: listen,
+        tls_cert: { type: 'string', minLength: 1 },
+        tls_key: { type: 'string', minLength: 1 },
+        file_root: { type: 'string', minLength: 1 },
       },
       additionalProperties: false,
     },
@@ -86,6 +104,19 @@ export const configSchema = {
       },
       additionalProperties: false,
     },
+    auth: {
+      type: ['object', 'null'],
+      properties: {
+        users: { type: 'object', minProperties: 1, additionalProperties: authUser },
+        localhost_bypass: { type: 'boolean' },
+        token_secret: { type: 'string', minLength: 16 },
+        token_max_ttl: { type: 'number', minimum: 1, description: 'seconds' },
+        public_metrics: { type: 'boolean' },
+        public_health: { type: 'boolean' },
+      },
+      required: ['users'],
+      additionalProperties: false,
+    },
     demo: { type: 'boolean' },
   },
   // Sections of other go2rtc modules (homekit, hass, ...) are accepted and ignored, with a warning.
@@ -97,7 +128,18 @@ export const KNOWN_SECTIONS = new Set(Object.keys(configSchema.properties));
 export interface Config {
   /** Stream name -> source URLs in order. */
   streams: Record<string, string[]>;
-  api: { listen: string; origin?: string; maxBodyBytes: number };
+  api: {
+    listen: string;
+    origin?: string;
+    maxBodyBytes: number;
+    /** HTTPS/WSS listener serving the same routes (`tls_listen`); undefined = none. Needs cert and key. */
+    tlsListen?: string;
+    /** PEM files of the certificate (chain) and its key, re-read on SIGHUP. */
+    tlsCert?: string;
+    tlsKey?: string;
+    /** Absolute folder that `file:` sources created through the API must lie in (`file_root`). */
+    fileRoot?: string;
+  };
   rtsp: {
     listen: string;
     username?: string;
@@ -113,12 +155,42 @@ export interface Config {
   log: { level: (typeof LOG_LEVELS)[number]; modules: Record<string, (typeof LOG_LEVELS)[number]> };
   source: { idleTimeoutMs: number };
   diag: DiagConfig;
+  /** Users and access rules (`auth:`); undefined = no auth section: everything is open, as before. */
+  auth: AuthConfig | undefined;
   /** Whether the built-in `demo` stream is added (unless a stream of that name is configured). */
   demo: boolean;
   /** The files read, in order; API changes to streams are written to the last one. */
   files: string[];
   /** Unknown top-level sections, for a warning at start-up. */
   ignoredSections: string[];
+}
+
+/** Who may do what (`auth:` section); see src/auth/ and the README's Security section. */
+export interface AuthConfig {
+  users: Record<string, AuthUserConfig>;
+  /** Requests from 127.0.0.1/::1 act as an admin without credentials. Default false. */
+  localhostBypass: boolean;
+  /** HMAC key of the stream tokens; default a random key per process (tokens die with it). */
+  tokenSecret?: string;
+  /** Longest lifetime of a token from /api/token, seconds. Default 86400. */
+  tokenMaxTtlS: number;
+  /** `/metrics` without credentials (for a Prometheus on a trusted network). Default false. */
+  publicMetrics: boolean;
+  /** `/api/health` without credentials (for load balancers). Default true. */
+  publicHealth: boolean;
+}
+
+export interface AuthUserConfig {
+  /** `scrypt$N$r$p$SALT$HASH` from `mediagate --hash-password`, or a plain-text password (warned). */
+  password: string;
+  /** admin: everything; viewer: watch `streams`, publish to `publish`. Default viewer. */
+  role: 'admin' | 'viewer';
+  /** Streams a viewer may watch: names, or `"*"`. Default none. */
+  streams: string[] | '*';
+  /** Streams the user may publish to (RTSP ANNOUNCE, WHIP, `/api/ws?dst=`): names or `"*"`. Default none. */
+  publish: string[] | '*';
+  /** RTSP Digest HA1, `md5(user:mediagate:password)` in hex; derived when the password is plain text. */
+  rtspHa1?: string;
 }
 
 /** Thresholds of the self-inspection watchdog (`diag:` section); see src/diag/. */
@@ -153,6 +225,7 @@ export interface DiagConfig {
 
 export const DEFAULTS = {
   api: { listen: ':1984', maxBodyBytes: 1024 * 1024 },
+  auth: { tokenMaxTtlS: 86400 },
   rtsp: { listen: ':8554', maxConnections: 1000, sessionTimeoutMs: 60000 },
   webrtc: { listen: ':8555', candidates: [] as string[], transport: 'any' as const },
   log: { level: 'info' as const },

@@ -8,7 +8,7 @@ import { BadRequestError, ConflictError, NotFoundError } from './errors.ts';
 import type { RunnerOptions } from './runner.ts';
 import type { SchemeTable } from './schemes.ts';
 import { KeyedSerial } from './serial.ts';
-import { type SourceSpec, Stream } from './stream.ts';
+import { type SourceSpec, Stream, type StreamHooks } from './stream.ts';
 
 export type RegistryEvents = {
   /** A stream was created, its sources replaced or it was deleted; `origin` says by whom. */
@@ -18,6 +18,8 @@ export type RegistryEvents = {
 const NAME = /^[\w.~@+-][\w.~@+:/ -]{0,127}$/;
 
 export class StreamRegistry extends SafeEmitter<RegistryEvents> {
+  /** Hooks every stream uses (the transcoder); modules set them at start-up. */
+  readonly hooks: StreamHooks = {};
   readonly #streams = new Map<string, Stream>();
   readonly #serial = new KeyedSerial();
   #closed = false;
@@ -55,7 +57,7 @@ export class StreamRegistry extends SafeEmitter<RegistryEvents> {
     return this.#serial.run(name, () => {
       this.#assertOpen();
       if (this.#streams.has(name)) throw new ConflictError(`stream "${name}" already exists`);
-      const stream = new Stream(name, this.#specs(name, urls, origin), this.runnerOptions);
+      const stream = new Stream(name, this.#specs(name, urls, origin), this.runnerOptions, this.hooks);
       this.#streams.set(name, stream);
       this.emit('change', name, urls, origin);
       return stream;
@@ -72,7 +74,7 @@ export class StreamRegistry extends SafeEmitter<RegistryEvents> {
       if (stream) {
         await stream.replaceSources(specs);
       } else {
-        stream = new Stream(name, specs, this.runnerOptions);
+        stream = new Stream(name, specs, this.runnerOptions, this.hooks);
         this.#streams.set(name, stream);
       }
       this.emit('change', name, urls, origin);
@@ -87,7 +89,7 @@ export class StreamRegistry extends SafeEmitter<RegistryEvents> {
       this.#assertOpen();
       let stream = this.#streams.get(name);
       if (!stream) {
-        stream = new Stream(name, [], this.runnerOptions);
+        stream = new Stream(name, [], this.runnerOptions, this.hooks);
         this.#streams.set(name, stream);
         this.emit('change', name, [], 'publish');
       }

@@ -2,12 +2,19 @@
  * Stream: a named set of ordered sources and the consumers reading them. Negotiation and source
  * replacement run through the stream's serial queue; close() is synchronous and idempotent and
  * closes the consumers before the sources they read from.
+ *
+ * Transcoding: when a consumer asks for codecs no source offers and a `Transcoder` hook is set
+ * (`StreamHooks`), the stream asks it for a source that makes them from the stream itself, keeps
+ * it as a hidden extra source (after the configured ones, never written to the config), waits for
+ * it outside the queue (it reads this stream, so its own negotiation needs the queue) and
+ * negotiates again. One transcoder per key (target codec set), shared by every consumer that
+ * matches its tracks; it stops like any source, `idle_timeout` after its last reader.
  */
-import type { Consumer } from './consumer.ts';
+import type { Consumer, MediaRequest } from './consumer.ts';
 import { SafeEmitter } from './emitter.ts';
 import { errorMessage, InvalidStateError, UnsupportedError } from './errors.ts';
 import { maskSecrets } from './mask.ts';
-import { type Codec, mediaToString } from './media.ts';
+import { type Codec, type Media, mediaToString } from './media.ts';
 import { findTrack, requestToString } from './negotiate.ts';
 import { type RunnerOptions, type SourceInfo, SourceRunner, type TrackAllocator } from './runner.ts';
 import { SerialQueue } from './serial.ts';
@@ -20,10 +27,45 @@ export interface SourceSpec {
   driver: SourceDriver;
 }
 
+/** What the stream asks its transcoder for. */
+export interface TranscodeRequest {
+  stream: string;
+  /** The configured source URLs (a policy may read per-stream options such as `#transcode=never`). */
+  sourceUrls: readonly string[];
+  /** The consumer's requests that no track matched, in its order. */
+  missing: readonly MediaRequest[];
+  /** Medias of the stream's own sources and publishers that are online now (never of transcoders). */
+  offered(): Media[];
+}
+
+/** A transcoder to add to a stream. */
+export interface TranscodePlan {
+  /** The target codec set, e.g. `video=h264&audio=opus`: one transcoder per stream and key. */
+  key: string;
+  /** Shown as the source's URL in the API. */
+  url: string;
+  driver: SourceDriver;
+}
+
+/**
+ * Makes codecs the sources lack from the stream itself (the ffmpeg module registers one). `plan`
+ * returns undefined when it cannot or may not help (policy, nothing of that kind to start from).
+ */
+export interface Transcoder {
+  plan(request: TranscodeRequest): TranscodePlan | undefined;
+}
+
+/** Extension points set by modules; shared by reference, so a hook set later applies to every stream. */
+export interface StreamHooks {
+  transcoder?: Transcoder;
+}
+
 export interface StreamInfo {
   name: string;
-  producers: SourceInfo[];
-  consumers: ReturnType<Consumer['info']>[];
+  /** Sources; transcoders are marked `transcoder: true`. */
+  producers: (SourceInfo & { transcoder?: boolean })[];
+  /** `transcoders`: the URLs of the transcoders serving this consumer, when any. */
+  consumers: (ReturnType<Consumer['info']> & { transcoders?: string[] })[];
   tracks: { id: number; kind: string; codec: string; readers: number; frames: number; bytes: number }[];
 }
 
@@ -35,6 +77,8 @@ export class Stream extends SafeEmitter<{ close: [] }> {
   #sources: SourceSpec[] = [];
   #runners: SourceRunner[] = [];
   #publishers: SourceRunner[] = [];
+  /** Transcoders by key; after the sources in negotiation order. */
+  readonly #transcoders = new Map<string, SourceRunner>();
   #nextTrackId = 0;
   #closed = false;
 
@@ -47,6 +91,7 @@ export class Stream extends SafeEmitter<{ close: [] }> {
     readonly name: string,
     sources: SourceSpec[],
     private readonly runnerOptions: RunnerOptions = {},
+    private readonly hooks: StreamHooks = {},
   ) {
     super();
     this.#setSources(sources);
@@ -65,7 +110,7 @@ export class Stream extends SafeEmitter<{ close: [] }> {
     return [...this.#consumers];
   }
 
-  /** Publishers, then the configured sources, in the order info() lists them. A snapshot (for diag). */
+  /** Publishers, the configured sources, then transcoders, in the order info() lists them. A snapshot (for diag). */
   get sources(): readonly SourceRunner[] {
     return this.#allRunners();
   }
@@ -73,20 +118,38 @@ export class Stream extends SafeEmitter<{ close: [] }> {
   /**
    * Negotiates the consumer's requests against the sources, in config order, connecting sources
    * only as far as needed, attaches the matching tracks and registers the consumer. The consumer
-   * starts receiving when it calls `play()`. Rejects with UnsupportedError naming both sides when
+   * starts receiving when it calls `play()`. Requests nothing matches may be served by a
+   * transcoder (see the file comment). Rejects with UnsupportedError naming both sides when
    * nothing matched; the consumer is then not registered (and not closed: that is the caller's).
    */
-  addConsumer(consumer: Consumer): Promise<void> {
-    return this.#queue.run(async () => {
-      this.#assertOpen();
-      const failures: string[] = [];
-      const failed = new Set<SourceRunner>();
-      const offered: string[] = [];
-      const requests = consumer.requests();
-      for (const request of requests) {
-        for (const runner of this.#allRunners()) {
-          if (failed.has(runner)) continue;
-          let tracks: StreamTrack[];
+  async addConsumer(consumer: Consumer): Promise<void> {
+    const transcoder = await this.#queue.run(() => this.#negotiate(consumer, true));
+    if (!transcoder) return;
+    // It reads this stream back, and that reader's negotiation runs through the queue: wait outside.
+    await transcoder.ensureConnected().catch(() => undefined); // its error is kept in lastError
+    await this.#queue.run(() => this.#negotiate(consumer, false));
+  }
+
+  /**
+   * One round of negotiation. Returns a transcoder to wait for (then nothing is attached yet), or
+   * undefined once the consumer is registered.
+   */
+  async #negotiate(consumer: Consumer, mayTranscode: boolean): Promise<SourceRunner | undefined> {
+    this.#assertOpen();
+    const failures: string[] = [];
+    const failed = new Set<SourceRunner>();
+    const requests = consumer.requests();
+    const chosen: (StreamTrack | undefined)[] = [];
+    for (const request of requests) {
+      let found: StreamTrack | undefined;
+      for (const runner of this.#allRunners()) {
+        if (failed.has(runner)) continue;
+        let tracks: StreamTrack[];
+        if (this.#isTranscoder(runner)) {
+          // Started only from addConsumer(), outside the queue.
+          if (runner.state !== 'online') continue;
+          tracks = runner.tracks;
+        } else {
           try {
             tracks = await runner.ensureConnected();
           } catch (err) {
@@ -94,34 +157,72 @@ export class Stream extends SafeEmitter<{ close: [] }> {
             failures.push(`${runner.url}: ${errorMessage(err)}`);
             continue;
           }
-          if (consumer.closed || this.#closed) {
-            throw new InvalidStateError(
-              `${consumer.closed ? 'consumer' : `stream ${this.name}`} closed during negotiation`,
-            );
-          }
-          const track = findTrack(request, tracks);
-          if (track) {
-            consumer.attachTrack(track);
-            break;
-          }
         }
+        if (consumer.closed || this.#closed) {
+          throw new InvalidStateError(
+            `${consumer.closed ? 'consumer' : `stream ${this.name}`} closed during negotiation`,
+          );
+        }
+        found = findTrack(request, tracks);
+        if (found) break;
       }
-      this.#assertOpen();
-      if (consumer.closed) throw new InvalidStateError('consumer closed during negotiation');
-      if (consumer.tracks.length === 0) {
-        if (failures.length > 0 && failures.length === this.#allRunners().length) {
-          throw new UnsupportedError(`stream ${this.name}: no source available (${failures.join('; ')})`);
-        }
-        for (const runner of this.#allRunners()) {
-          for (const m of runner.medias) offered.push(mediaToString(m.kind, m.codecs));
-        }
-        throw new UnsupportedError(
-          `codecs not matched: ${offered.join(', ') || 'none'} => ${requests.map(requestToString).join(', ')}`,
-        );
+      chosen.push(found);
+    }
+    this.#assertOpen();
+    if (consumer.closed) throw new InvalidStateError('consumer closed during negotiation');
+    const missing = requests.filter((_, i) => !chosen[i]);
+    if (missing.length > 0 && mayTranscode) {
+      const transcoder = this.#transcoderFor(missing);
+      if (transcoder) return transcoder;
+    }
+    for (const track of chosen) if (track) consumer.attachTrack(track);
+    if (consumer.tracks.length === 0) {
+      const sources = this.#allRunners().filter((r) => !this.#isTranscoder(r));
+      if (failed.size > 0 && failed.size === sources.length) {
+        throw new UnsupportedError(`stream ${this.name}: no source available (${failures.join('; ')})`);
       }
-      this.#consumers.add(consumer);
-      consumer.once('close', () => this.#consumers.delete(consumer));
+      const offered = this.#allRunners().flatMap((r) => r.medias.map((m) => mediaToString(m.kind, m.codecs)));
+      const transcoding = [...this.#transcoders.values()]
+        .filter((r) => r.state !== 'online' && r.lastError)
+        .map((r) => `${r.url}: ${r.lastError}`);
+      throw new UnsupportedError(
+        `codecs not matched: ${offered.join(', ') || 'none'} => ${requests.map(requestToString).join(', ')}` +
+          (transcoding.length > 0 ? ` (transcoding failed: ${transcoding.join('; ')})` : ''),
+      );
+    }
+    this.#consumers.add(consumer);
+    consumer.once('close', () => this.#consumers.delete(consumer));
+    return undefined;
+  }
+
+  /** The transcoder the hook plans for `missing` (created once per key), or undefined. */
+  #transcoderFor(missing: MediaRequest[]): SourceRunner | undefined {
+    const hook = this.hooks.transcoder;
+    if (!hook) return undefined;
+    const plan = hook.plan({
+      stream: this.name,
+      sourceUrls: this.sourceUrls,
+      missing,
+      offered: () => this.#offered(),
     });
+    if (!plan) return undefined;
+    let runner = this.#transcoders.get(plan.key);
+    if (!runner) {
+      runner = this.#newRunner(maskSecrets(plan.url), plan.driver);
+      this.#transcoders.set(plan.key, runner);
+    }
+    return runner;
+  }
+
+  #offered(): Media[] {
+    return this.#allRunners()
+      .filter((r) => !this.#isTranscoder(r) && r.state === 'online')
+      .flatMap((r) => [...r.medias]);
+  }
+
+  #isTranscoder(runner: SourceRunner): boolean {
+    for (const t of this.#transcoders.values()) if (t === runner) return true;
+    return false;
   }
 
   /**
@@ -145,13 +246,14 @@ export class Stream extends SafeEmitter<{ close: [] }> {
   }
 
   /**
-   * Replaces the sources. Consumers reading a removed source are closed so they reconnect to the
-   * new ones; consumers of publishers are untouched.
+   * Replaces the sources. Consumers reading a removed source (or a transcoder, which read the old
+   * sources) are closed so they reconnect to the new ones; consumers of publishers are untouched.
    */
   replaceSources(sources: SourceSpec[]): Promise<void> {
     return this.#queue.run(() => {
       this.#assertOpen();
-      const old = this.#runners;
+      const old = [...this.#transcoders.values(), ...this.#runners];
+      this.#transcoders.clear();
       this.#setSources(sources);
       const oldTracks = new Set(old.flatMap((r) => this.#slots.get(r) ?? []));
       for (const consumer of [...this.#consumers]) {
@@ -169,7 +271,9 @@ export class Stream extends SafeEmitter<{ close: [] }> {
     this.#queue.close();
     for (const consumer of [...this.#consumers]) consumer.close();
     this.#consumers.clear();
-    for (const runner of this.#allRunners()) runner.close();
+    // Transcoders first: they read the sources.
+    for (const runner of [...this.#allRunners()].reverse()) runner.close();
+    this.#transcoders.clear();
     this.#runners = [];
     this.#publishers = [];
     this.emit('close');
@@ -181,8 +285,13 @@ export class Stream extends SafeEmitter<{ close: [] }> {
     const tracks = runners.flatMap((r) => this.#slots.get(r) ?? []);
     return {
       name: this.name,
-      producers: runners.map((r) => r.info()),
-      consumers: [...this.#consumers].map((c) => c.info()),
+      producers: runners.map((r) => (this.#isTranscoder(r) ? { ...r.info(), transcoder: true } : r.info())),
+      consumers: [...this.#consumers].map((c) => {
+        const via = [...this.#transcoders.values()]
+          .filter((r) => c.tracks.some((t) => this.#slots.get(r)?.includes(t)))
+          .map((r) => r.url);
+        return via.length > 0 ? { ...c.info(), transcoders: via } : c.info();
+      }),
       tracks: tracks.map((t) => ({
         id: t.id,
         kind: t.kind,
@@ -194,8 +303,9 @@ export class Stream extends SafeEmitter<{ close: [] }> {
     };
   }
 
+  /** Negotiation order: publishers, configured sources, transcoders. */
   #allRunners(): SourceRunner[] {
-    return [...this.#publishers, ...this.#runners];
+    return [...this.#publishers, ...this.#runners, ...this.#transcoders.values()];
   }
 
   #setSources(sources: SourceSpec[]): void {

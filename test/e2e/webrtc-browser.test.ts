@@ -29,7 +29,8 @@ interface PageRtc {
 }
 
 const rtcOf = (page: Page) => page.evaluate(() => (window as unknown as { rtc: PageRtc }).rtc);
-const statsOf = (page: Page) => page.evaluate(() => (window as unknown as { stats: () => Promise<PageStats> }).stats());
+const statsOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { stats: () => Promise<PageStats> }).stats());
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined | false>): Promise<T> {
   const deadline = Date.now() + ms;
@@ -41,7 +42,12 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   }
 }
 
-async function openPlayer(browser: TestBrowser, gw: GatewayProcess, mode: 'ws' | 'whep', transport: 'udp' | 'tcp' | 'any') {
+async function openPlayer(
+  browser: TestBrowser,
+  gw: GatewayProcess,
+  mode: 'ws' | 'whep',
+  transport: 'udp' | 'tcp' | 'any',
+) {
   const page = await browser.context.newPage();
   await page.goto(`http://127.0.0.1:${gw.apiPort}/webrtc-test.html`, { timeout: 10000 });
   await page.evaluate((opts) => (window as unknown as { play: (o: object) => Promise<void> }).play(opts), {
@@ -90,10 +96,14 @@ describe('WebRTC playback in Chromium', { timeout: 60000 }, () => {
     test(`Chromium plays the demo stream through ${mode === 'ws' ? 'WS signaling' : 'WHEP'} over ${transport.toUpperCase()}: 50 frames within 5 s, with audio`, async () => {
       const { page, connectedAt } = await openPlayer(browser, gw, mode, transport);
       try {
-        const stats = await until('50 decoded frames and audio', connectedAt + 5000 - Date.now(), async () => {
-          const s = await statsOf(page);
-          return s.framesDecoded >= 50 && s.audioPackets > 0 && s.audioSamples > 0 && s;
-        });
+        const stats = await until(
+          '50 decoded frames and audio',
+          connectedAt + 5000 - Date.now(),
+          async () => {
+            const s = await statsOf(page);
+            return s.framesDecoded >= 50 && s.audioPackets > 0 && s.audioSamples > 0 && s;
+          },
+        );
         assert.equal(stats.protocol, transport, 'the selected pair uses the requested protocol');
         if (mode === 'whep') assert.match((await rtcOf(page)).location, /^\/api\/webrtc\?id=/);
         assert.equal(await consumersOf(gw, 'demo'), 1);
@@ -105,6 +115,34 @@ describe('WebRTC playback in Chromium', { timeout: 60000 }, () => {
       await until('the viewer to be removed', 3000, async () => (await consumersOf(gw, 'demo')) === 0);
     });
   }
+
+  test('the web player <video-stream mode="webrtc"> plays the demo stream with go2rtc signaling, trickled candidates included', async () => {
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${gw.apiPort}/stream.html?src=demo&mode=webrtc`);
+      const state = await until('the player to play', 8000, async () => {
+        const s = await page.evaluate(() => {
+          const p = document.querySelector('video-stream') as HTMLElement & {
+            video: HTMLVideoElement;
+            status: { state: string; mode: string; error: string };
+          };
+          return p && { ...p.status, width: p.video.videoWidth, time: p.video.currentTime };
+        });
+        return s && s.state === 'playing' && s.time > 1 && s;
+      });
+      assert.equal(state.mode, 'webrtc');
+      assert.equal(state.width, 640);
+      const sessions = (await (await gw.api('/api/webrtc')).json()) as { role: string; state: string }[];
+      assert.deepEqual(
+        sessions.map((s) => `${s.role}:${s.state}`),
+        ['viewer:connected'],
+      );
+    } finally {
+      await page.close();
+    }
+    // The page is gone without a close alert: the WebSocket closing ends the session.
+    await until('the viewer to be removed', 3000, async () => (await consumersOf(gw, 'demo')) === 0);
+  });
 
   test('POST /api/webrtc?transport=tcp answers TCP candidates only, and ?transport=udp UDP ones only', async () => {
     const page = await browser.context.newPage();
@@ -129,7 +167,10 @@ describe('WebRTC playback in Chromium', { timeout: 60000 }, () => {
         const candidates = (await res.text()).split('\r\n').filter((l) => l.startsWith('a=candidate:'));
         assert.ok(candidates.length > 0);
         for (const c of candidates) assert.equal(c.split(' ')[2], transport, c);
-        assert.ok(candidates.every((c) => c.includes(` ${gw.ports.WebRTC} typ host`)), 'UDP and TCP share the port');
+        assert.ok(
+          candidates.every((c) => c.includes(` ${gw.ports.WebRTC} typ host`)),
+          'UDP and TCP share the port',
+        );
         assert.equal((await gw.api(res.headers.get('location') ?? '', { method: 'DELETE' })).status, 200);
       }
     } finally {
@@ -142,7 +183,12 @@ describe('WebRTC playback in Chromium', { timeout: 60000 }, () => {
     let viewer: Page | undefined;
     try {
       await publisher.goto(`http://127.0.0.1:${gw.apiPort}/webrtc-test.html`);
-      await publisher.evaluate(() => (window as unknown as { publish: (o: object) => Promise<void> }).publish({ dst: 'cam1', mode: 'whep' }));
+      await publisher.evaluate(() =>
+        (window as unknown as { publish: (o: object) => Promise<void> }).publish({
+          dst: 'cam1',
+          mode: 'whep',
+        }),
+      );
       await until('the published stream', 5000, async () => {
         const res = await gw.api('/api/streams?src=cam1');
         if (res.status !== 200) return false;
@@ -151,7 +197,9 @@ describe('WebRTC playback in Chromium', { timeout: 60000 }, () => {
       });
       viewer = await browser.context.newPage();
       await viewer.goto(`http://127.0.0.1:${gw.apiPort}/webrtc-test.html`);
-      await viewer.evaluate(() => (window as unknown as { play: (o: object) => Promise<void> }).play({ src: 'cam1', mode: 'ws' }));
+      await viewer.evaluate(() =>
+        (window as unknown as { play: (o: object) => Promise<void> }).play({ src: 'cam1', mode: 'ws' }),
+      );
       const stats = await until('frames of the published camera', 8000, async () => {
         const s = await statsOf(viewer as Page);
         return s.framesDecoded >= 20 && s.audioPackets > 0 && s;
@@ -159,7 +207,9 @@ describe('WebRTC playback in Chromium', { timeout: 60000 }, () => {
       assert.ok(stats.framesDecoded >= 20);
     } finally {
       for (const page of [viewer, publisher]) {
-        await page?.evaluate(() => (window as unknown as { stop: () => void; publisher?: RTCPeerConnection }).publisher?.close());
+        await page?.evaluate(() =>
+          (window as unknown as { stop: () => void; publisher?: RTCPeerConnection }).publisher?.close(),
+        );
         await page?.close();
       }
     }
@@ -171,7 +221,7 @@ describe('WebRTC playback in Chromium', { timeout: 60000 }, () => {
 });
 
 describe('WebRTC shutdown', { timeout: 30000 }, () => {
-  test('SIGTERM while Chromium plays over TCP and UDP: the gateway exits 0 within 3 s and its DTLS close alert reaches both browsers within 1 s of the exit', async () => {
+  test('SIGTERM while Chromium plays over TCP and UDP: the gateway exits 0 within 3 s and its DTLS close alert reaches both browsers within 1 s of the exit', async (t) => {
     const gw = await startGateway();
     const players: Page[] = [];
     try {
@@ -185,16 +235,27 @@ describe('WebRTC shutdown', { timeout: 30000 }, () => {
       const exitedAt = killedAt + ms;
       assert.equal(code, 0, gw.output());
       assert.ok(ms < 3000, `exit took ${Math.round(ms)} ms`);
+      t.diagnostic(`exited ${Math.round(ms)} ms after SIGTERM`);
       for (const [i, page] of players.entries()) {
         const rtc = await until('the browser to leave connected', 3000, async () => {
           const r = await rtcOf(page);
           return r.leftConnectedAt > 0 && r;
         });
         const states = JSON.stringify(rtc.states);
+        t.diagnostic(`${['tcp', 'udp'][i]}: DTLS closed ${rtc.dtlsEndedAt - exitedAt} ms after the exit`);
         // "closed", not "failed": a close_notify, not a broken connection or ICE giving up.
-        assert.ok(rtc.states.some(([s]) => s === 'dtls-closed'), `${['tcp', 'udp'][i]}: ${states}`);
-        assert.ok(rtc.dtlsEndedAt - exitedAt < 1000, `${['tcp', 'udp'][i]}: DTLS closed ${rtc.dtlsEndedAt - exitedAt} ms after the exit`);
-        assert.ok(rtc.leftConnectedAt - exitedAt < 1000, `${['tcp', 'udp'][i]}: left connected ${rtc.leftConnectedAt - exitedAt} ms after the exit ${states}`);
+        assert.ok(
+          rtc.states.some(([s]) => s === 'dtls-closed'),
+          `${['tcp', 'udp'][i]}: ${states}`,
+        );
+        assert.ok(
+          rtc.dtlsEndedAt - exitedAt < 1000,
+          `${['tcp', 'udp'][i]}: DTLS closed ${rtc.dtlsEndedAt - exitedAt} ms after the exit`,
+        );
+        assert.ok(
+          rtc.leftConnectedAt - exitedAt < 1000,
+          `${['tcp', 'udp'][i]}: left connected ${rtc.leftConnectedAt - exitedAt} ms after the exit ${states}`,
+        );
       }
     } finally {
       for (const page of players) await page.close();

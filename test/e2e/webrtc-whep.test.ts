@@ -11,10 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { type GatewayProcess, startGateway } from '../helpers/gateway-process.ts';
 
-const OFFER = readFileSync(new URL('../unit/sdp/fixtures/chromium-offer.sdp', import.meta.url), 'utf8').replace(
-  'a=sendrecv',
-  'a=recvonly',
-);
+const OFFER = readFileSync(
+  new URL('../unit/sdp/fixtures/chromium-offer.sdp', import.meta.url),
+  'utf8',
+).replace('a=sendrecv', 'a=recvonly');
 
 /** The UDP sockets of this process (werift's ICE sockets). */
 function udpSockets(): UdpSocket[] {
@@ -47,7 +47,8 @@ describe('WHEP sessions against the gateway process', { timeout: 60000 }, () => 
     const { Timeout: _t, FSReqCallback: _f, ...rest } = counts;
     return rest;
   };
-  const consumers = async () => ((await (await gw.api('/api/streams?src=demo')).json()) as { consumers: unknown[] }).consumers.length;
+  const consumers = async () =>
+    ((await (await gw.api('/api/streams?src=demo')).json()) as { consumers: unknown[] }).consumers.length;
 
   async function whep(body: string): Promise<{ location: string; answer: string }> {
     const res = await gw.api('/api/webrtc?src=demo', {
@@ -83,6 +84,7 @@ describe('WHEP sessions against the gateway process', { timeout: 60000 }, () => 
     }
     t.diagnostic(`100 POST + DELETE in ${Math.round(performance.now() - started)} ms`);
     assert.equal(await consumers(), 0);
+    assert.deepEqual(await (await gw.api('/api/webrtc')).json(), [], 'no session left');
     const now = await settle(baseline);
     assert.deepEqual(now.handles, baseline.handles);
     assert.ok(now.fds <= baseline.fds, `fds ${baseline.fds} -> ${now.fds}`);
@@ -91,7 +93,8 @@ describe('WHEP sessions against the gateway process', { timeout: 60000 }, () => 
   test('werift peers connected through WHEP receive H.264 and Opus, and DELETE frees them', async () => {
     const baseline = { fds: fds(), handles: await handles() };
     const ownSockets = new Set(udpSockets());
-    const peers: { pc: RTCPeerConnection; location: string; packets: { video: number; audio: number } }[] = [];
+    const peers: { pc: RTCPeerConnection; location: string; packets: { video: number; audio: number } }[] =
+      [];
     try {
       for (let i = 0; i < 3; i++) {
         const pc = new RTCPeerConnection({
@@ -105,7 +108,14 @@ describe('WHEP sessions against the gateway process', { timeout: 60000 }, () => 
                 parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
               }),
             ],
-            audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 })],
+            audio: [
+              new RTCRtpCodecParameters({
+                mimeType: 'audio/opus',
+                clockRate: 48000,
+                channels: 2,
+                payloadType: 111,
+              }),
+            ],
           },
         });
         const packets = { video: 0, audio: 0 };
@@ -120,16 +130,31 @@ describe('WHEP sessions against the gateway process', { timeout: 60000 }, () => 
         peers.push({ pc, location, packets });
       }
       const deadline = Date.now() + 8000;
-      while (peers.some((p) => p.packets.video < 20 || p.packets.audio < 10) && Date.now() < deadline) await sleep(100);
-      for (const p of peers) assert.ok(p.packets.video >= 20 && p.packets.audio >= 10, JSON.stringify(p.packets));
+      while (peers.some((p) => p.packets.video < 20 || p.packets.audio < 10) && Date.now() < deadline)
+        await sleep(100);
+      for (const p of peers)
+        assert.ok(p.packets.video >= 20 && p.packets.audio >= 10, JSON.stringify(p.packets));
       assert.equal(await consumers(), 3);
+      const live = (await (await gw.api('/api/webrtc')).json()) as { state: string; path: string }[];
+      assert.deepEqual(
+        live.map((s) => s.state),
+        ['connected', 'connected', 'connected'],
+      );
+      assert.ok(live.every((s) => s.path.startsWith('udp:')));
       for (const p of peers) assert.equal((await gw.api(p.location, { method: 'DELETE' })).status, 200);
       assert.equal(await consumers(), 0);
     } finally {
       for (const p of peers) await p.pc.close();
       // werift 0.25.2 leaves the ICE sockets of a connected peer open after close(); they are this
       // test process's, not the gateway's, and would keep the test file from exiting.
-      for (const socket of udpSockets()) if (!ownSockets.has(socket)) socket.close();
+      for (const socket of udpSockets()) {
+        if (ownSockets.has(socket)) continue;
+        try {
+          socket.close();
+        } catch {
+          // already closing
+        }
+      }
     }
     const now = await settle(baseline);
     assert.deepEqual(now.handles, baseline.handles);

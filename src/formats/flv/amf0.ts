@@ -78,7 +78,8 @@ export function decodeAmf0(buf: Buffer, offset = 0, depth = 0): { value: Amf0Val
       ParseError.need(WHAT, buf, o, U32, 'strict array count');
       const count = buf.readUInt32BE(o);
       o += U32;
-      if (count > buf.length - o) throw new ParseError(WHAT, `strict array of ${count} in ${buf.length - o} bytes`, o);
+      if (count > buf.length - o)
+        throw new ParseError(WHAT, `strict array of ${count} in ${buf.length - o} bytes`, o);
       const list: Amf0Value[] = [];
       for (let i = 0; i < count; i++) {
         const item = decodeAmf0(buf, o, depth + 1);

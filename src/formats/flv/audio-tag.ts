@@ -35,7 +35,13 @@ const CODEC_FOURCC: Readonly<Record<string, string>> = { AAC: 'mp4a', OPUS: 'Opu
 /** Fixed clock rates of codecs whose rate the tag does not need to carry. */
 const FIXED_RATES: Readonly<Partial<Record<FlvAudioCodec, number>>> = { OPUS: 48000, PCMA: 8000, PCMU: 8000 };
 
-function frameOf(codec: FlvAudioCodec, data: Buffer, timestampMs: number, clockRate: number, channels: number): FlvAudioTag {
+function frameOf(
+  codec: FlvAudioCodec,
+  data: Buffer,
+  timestampMs: number,
+  clockRate: number,
+  channels: number,
+): FlvAudioTag {
   if (data.length === 0) return { type: 'skip', reason: 'empty frame' };
   const rate = FIXED_RATES[codec] ?? clockRate;
   const t = Math.round((timestampMs * rate) / MS_PER_SECOND);
@@ -66,7 +72,8 @@ export function parseAudioTagBody(body: Buffer, timestampMs: number, clockRate =
     }
     case SoundFormat.EX_HEADER: {
       const packetType = body[0] & PACKET_TYPE_MASK;
-      if (packetType > AudioPacketType.SEQUENCE_END) return { type: 'skip', reason: `AudioPacketType ${packetType}` };
+      if (packetType > AudioPacketType.SEQUENCE_END)
+        return { type: 'skip', reason: `AudioPacketType ${packetType}` };
       ParseError.need(WHAT, body, 1, FOURCC_SIZE, 'FourCC');
       const fourcc = body.toString('latin1', 1, 1 + FOURCC_SIZE);
       const codec = FOURCC_CODECS[fourcc];
@@ -84,7 +91,10 @@ export function parseAudioTagBody(body: Buffer, timestampMs: number, clockRate =
 /** A sequence-header body: AAC with its AudioSpecificConfig (legacy) or Opus with an OpusHead (enhanced). */
 export function audioSequenceHeaderBody(codec: 'AAC' | 'OPUS', record: Buffer): Buffer {
   if (codec === 'AAC') {
-    return Buffer.concat([Buffer.from([(SoundFormat.AAC << FORMAT_SHIFT) | AAC_FLAGS, AacPacketType.SEQUENCE_HEADER]), record]);
+    return Buffer.concat([
+      Buffer.from([(SoundFormat.AAC << FORMAT_SHIFT) | AAC_FLAGS, AacPacketType.SEQUENCE_HEADER]),
+      record,
+    ]);
   }
   return Buffer.concat([enhancedHead(codec, AudioPacketType.SEQUENCE_START), record]);
 }
@@ -103,7 +113,10 @@ function enhancedHead(codec: FlvAudioCodec, packetType: number): Buffer {
 export function audioTagBody(codec: FlvAudioCodec, data: Buffer, channels = 1): Buffer {
   switch (codec) {
     case 'AAC':
-      return Buffer.concat([Buffer.from([(SoundFormat.AAC << FORMAT_SHIFT) | AAC_FLAGS, AacPacketType.RAW]), data]);
+      return Buffer.concat([
+        Buffer.from([(SoundFormat.AAC << FORMAT_SHIFT) | AAC_FLAGS, AacPacketType.RAW]),
+        data,
+      ]);
     case 'OPUS':
       return Buffer.concat([enhancedHead(codec, AudioPacketType.CODED_FRAMES), data]);
     default: {

@@ -59,9 +59,12 @@ export class FlvDemuxer {
   /** Feeds bytes of the file; returns the events they complete. Never throws on bad input. */
   push(chunk: Buffer): FlvEvent[] {
     if (chunk.length === 0) return [];
-    this.parts.push(chunk);
     this.size += chunk.length;
-    if (this.size < this.need) return [];
+    if (this.size < this.need) {
+      this.parts.push(Buffer.from(chunk)); // held past this call: a copy, the caller may reuse its buffer
+      return [];
+    }
+    this.parts.push(chunk);
     return this.run(false);
   }
 
@@ -139,7 +142,10 @@ export class FlvDemuxer {
           this.need = total + FLV_TAG_HEADER_SIZE;
           break;
         }
-        if (this.resyncing || (buf.length - next >= FLV_TAG_HEADER_SIZE && !this.soundHeader(buf, next, true))) {
+        if (
+          this.resyncing ||
+          (buf.length - next >= FLV_TAG_HEADER_SIZE && !this.soundHeader(buf, next, true))
+        ) {
           if (!this.resyncing) this.stats.previousTagSizeErrors++;
           this.resyncing = true;
           this.stats.garbageBytes++;

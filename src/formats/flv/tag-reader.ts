@@ -6,11 +6,10 @@
  *
  * Damage is dropped and counted, never thrown.
  */
-import { ParseError } from '../../core/errors.ts';
-import type { Codec, Frame } from '../../core/media.ts';
+
 import { parseAudioSpecificConfig } from '../../codecs/aac/config.ts';
 import { aacFmtp } from '../../codecs/aac/fmtp.ts';
-import { splitAvcc, joinAvcc } from '../../codecs/avcc.ts';
+import { joinAvcc, splitAvcc } from '../../codecs/avcc.ts';
 import { parseAvcC } from '../../codecs/h264/avcc-record.ts';
 import { h264FmtpFromParams } from '../../codecs/h264/fmtp.ts';
 import { H264ParameterSets } from '../../codecs/h264/param-sets.ts';
@@ -21,6 +20,8 @@ import { H265ParameterSets } from '../../codecs/h265/param-sets.ts';
 import { parseH265Sps } from '../../codecs/h265/sps.ts';
 import { opusPacketDuration } from '../../codecs/opus/toc.ts';
 import type { ParameterSetTracker } from '../../codecs/param-sets.ts';
+import { ParseError } from '../../core/errors.ts';
+import type { Codec, Frame } from '../../core/media.ts';
 import { AudioTimeline, TimestampUnwrapper, TS_CLOCK_RATE } from '../ts/timestamp.ts';
 import { type TrackCandidate, TrackGate } from '../ts/track-gate.ts';
 import { type Amf0Object, decodeAmf0All } from './amf0.ts';
@@ -60,7 +61,13 @@ interface AudioState {
 /** Stateful reader of FLV tag bodies; see the file comment. */
 export class FlvTagReader {
   /** Counters; `garbageBytes` and `previousTagSizeErrors` are the file framing's (`FlvDemuxer`). */
-  readonly stats: FlvStats = { tags: 0, invalidTags: 0, framesDropped: 0, garbageBytes: 0, previousTagSizeErrors: 0 };
+  readonly stats: FlvStats = {
+    tags: 0,
+    invalidTags: 0,
+    framesDropped: 0,
+    garbageBytes: 0,
+    previousTagSizeErrors: 0,
+  };
   /** The last onMetaData object seen. */
   metadata: Amf0Object | undefined;
   private readonly gate: TrackGate;
@@ -226,7 +233,13 @@ export class FlvTagReader {
     const values = decodeAmf0All(body);
     if (values[0] === '@setDataFrame') values.shift();
     const meta = values[1];
-    if (values[0] !== 'onMetaData' || !meta || typeof meta !== 'object' || meta instanceof Date || Array.isArray(meta)) {
+    if (
+      values[0] !== 'onMetaData' ||
+      !meta ||
+      typeof meta !== 'object' ||
+      meta instanceof Date ||
+      Array.isArray(meta)
+    ) {
       return;
     }
     this.metadata = meta;
@@ -247,7 +260,10 @@ function opusState(channels: number): AudioState {
 
 /** The channel count of an OpusHead (RFC 7845 5.1), 2 when it is not one. */
 function opusHeadChannels(head: Buffer): number {
-  if (head.length <= OPUS_HEAD_CHANNELS || head.toString('latin1', 0, OPUS_HEAD_MAGIC.length) !== OPUS_HEAD_MAGIC) {
+  if (
+    head.length <= OPUS_HEAD_CHANNELS ||
+    head.toString('latin1', 0, OPUS_HEAD_MAGIC.length) !== OPUS_HEAD_MAGIC
+  ) {
     return DEFAULT_OPUS_CHANNELS;
   }
   return head[OPUS_HEAD_CHANNELS] || DEFAULT_OPUS_CHANNELS;

@@ -15,9 +15,10 @@
  *              2 SequenceEnd | 3 CodedFramesX: NAL units (composition time 0)
  *              4 Metadata | 5 MPEG2TSSequenceStart | 6 Multitrack | 7 ModEx (not handled)
  */
+
+import { AVCC_LENGTH_SIZE, joinAvcc, splitAvcc } from '../../codecs/avcc.ts';
 import { ParseError } from '../../core/errors.ts';
 import type { Frame } from '../../core/media.ts';
-import { AVCC_LENGTH_SIZE, joinAvcc, splitAvcc } from '../../codecs/avcc.ts';
 import { TS_CLOCK_RATE } from '../ts/timestamp.ts';
 import { type FlvVideoCodec, type FlvVideoTag, VideoCodecId, VideoFrameType } from './types.ts';
 
@@ -76,13 +77,18 @@ function frameOf(
  * 90 kHz units. `nalLengthSize` is the NAL length size (1, 2 or 4) from the stream's decoder
  * configuration record. Throws `ParseError` when the body is truncated or its NAL units overrun.
  */
-export function parseVideoTagBody(body: Buffer, timestampMs: number, nalLengthSize = AVCC_LENGTH_SIZE): FlvVideoTag {
+export function parseVideoTagBody(
+  body: Buffer,
+  timestampMs: number,
+  nalLengthSize = AVCC_LENGTH_SIZE,
+): FlvVideoTag {
   ParseError.need(WHAT, body, 0, 1, 'header');
   const b0 = body[0];
   if (b0 & EX_HEADER) {
     const frameType = (b0 >> EX_FRAME_TYPE_SHIFT) & EX_FRAME_TYPE_MASK;
     const packetType = b0 & EX_PACKET_TYPE_MASK;
-    if (packetType > VideoPacketType.CODED_FRAMES_X) return { type: 'skip', reason: `PacketType ${packetType}` };
+    if (packetType > VideoPacketType.CODED_FRAMES_X)
+      return { type: 'skip', reason: `PacketType ${packetType}` };
     ParseError.need(WHAT, body, 1, FOURCC_SIZE, 'FourCC');
     const fourcc = body.toString('latin1', 1, 1 + FOURCC_SIZE);
     const codec = FOURCC_CODECS[fourcc];
@@ -150,7 +156,11 @@ function si24(value: number): Buffer {
  * A sequence-header body for an avcC (H.264) or hvcC (H.265) record: AVCPacketType 0, or the
  * enhanced SequenceStart with FourCC `avc1` / `hvc1`.
  */
-export function videoSequenceHeaderBody(codec: FlvVideoCodec, record: Buffer, options: VideoTagOptions = {}): Buffer {
+export function videoSequenceHeaderBody(
+  codec: FlvVideoCodec,
+  record: Buffer,
+  options: VideoTagOptions = {},
+): Buffer {
   const enhanced = codec === 'H265' || options.enhanced === true;
   const parts = [head(codec, VideoFrameType.KEY, VideoPacketType.SEQUENCE_START, enhanced)];
   if (!enhanced) parts.push(si24(0));
@@ -169,7 +179,11 @@ export function videoTagBody(codec: FlvVideoCodec, frame: Frame, options: VideoT
   if (enhanced && cts === 0) {
     return Buffer.concat([head(codec, frameType, VideoPacketType.CODED_FRAMES_X, true), frame.data]);
   }
-  return Buffer.concat([head(codec, frameType, VideoPacketType.CODED_FRAMES, enhanced), si24(cts), frame.data]);
+  return Buffer.concat([
+    head(codec, frameType, VideoPacketType.CODED_FRAMES, enhanced),
+    si24(cts),
+    frame.data,
+  ]);
 }
 
 /** The end-of-sequence body. */

@@ -8,12 +8,13 @@
  *     control_extension_flag (1) | reserved (2) | au_size: { 0xFF }... last byte (< 0xFF)
  *     [start_trim (16)] [end_trim (16)] [control_extension_length (8) | bytes] | Opus packet
  */
-import { ParseError } from '../../core/errors.ts';
-import type { Codec, Frame } from '../../core/media.ts';
+
 import { ADTS_HEADER_SIZE, parseAdtsHeader } from '../../codecs/aac/adts.ts';
 import { buildAudioSpecificConfig } from '../../codecs/aac/config.ts';
 import { aacFmtp } from '../../codecs/aac/fmtp.ts';
 import { OPUS_CLOCK_RATE, opusPacketDuration } from '../../codecs/opus/toc.ts';
+import { ParseError } from '../../core/errors.ts';
+import type { Codec, Frame } from '../../core/media.ts';
 import { AudioTimeline, rescale, TS_CLOCK_RATE } from './timestamp.ts';
 
 /** Samples per AAC frame (one raw data block). */
@@ -131,7 +132,8 @@ export class OpusEs implements AudioEs {
       while (o < payload.length) {
         ParseError.need('Opus TS', payload, o, OPUS_CONTROL_HEADER_SIZE, 'control header');
         const head = payload.readUInt16BE(o);
-        if ((head & OPUS_PREFIX_MASK) !== OPUS_PREFIX) throw new ParseError('Opus TS', 'no control header', o);
+        if ((head & OPUS_PREFIX_MASK) !== OPUS_PREFIX)
+          throw new ParseError('Opus TS', 'no control header', o);
         o += OPUS_CONTROL_HEADER_SIZE;
         let size = 0;
         for (;;) {

@@ -8,8 +8,8 @@
  * dropped), bad CRCs, malformed headers and PES packets over `maxPesSize`.
  */
 import { ParseError } from '../../core/errors.ts';
-import type { Codec, Media } from '../../core/media.ts';
-import { AdtsEs, type AudioEs, OpusEs } from './audio-es.ts';
+import type { Media } from '../../core/media.ts';
+import { classify, type EsStream, esDropped, newEsStream } from './es-stream.ts';
 import { NULL_PID, parseTsPacket, TS_PACKET_SIZE, TS_SYNC_BYTE, type TsPacket } from './packet.ts';
 import { PES_LENGTH_BASE, parsePesHeader } from './pes.ts';
 import { type PmtStream, parsePat, parsePmt, parsePsiSection, TABLE_PAT, TABLE_PMT } from './psi.ts';
@@ -17,42 +17,16 @@ import { SectionAssembler } from './section.ts';
 import { PTS_BITS, TimestampUnwrapper } from './timestamp.ts';
 import { type TrackCandidate, TrackGate } from './track-gate.ts';
 import {
-  DescriptorTag,
   PAT_PID,
   type SkippedStream,
-  StreamType,
   type TsDemuxerOptions,
   type TsDemuxerStats,
   type TsEvent,
 } from './types.ts';
-import { VideoEs } from './video-es.ts';
 
 const DEFAULT_MAX_PES_SIZE = 8 << 20;
 const CC_MODULO = 16;
 const PID_COUNT = 0x2000;
-const OPUS_FORMAT = 'Opus';
-const FORMAT_ID_SIZE = 4;
-/** DVB extension descriptor tag of the Opus audio descriptor, then channel_config_code. */
-const OPUS_EXTENSION_TAG = 0x80;
-const OPUS_MAX_CHANNEL_CODE = 8;
-const OPUS_DEFAULT_CHANNELS = 2;
-
-/** One elementary stream of the program and the PES it is collecting. */
-interface EsStream {
-  /** Gate key: unique per stream, so a PID reused for another codec is a new track. */
-  key: number;
-  pid: number;
-  kind: Codec['name'];
-  video?: VideoEs;
-  audio?: AudioEs;
-  /** Copies of the packet payloads of the PES in progress. */
-  chunks: Buffer[];
-  size: number;
-  /** 6 + PES_packet_length once known; 0 = until the next unit start. */
-  expected: number | undefined;
-  active: boolean;
-}
-
 /** Streaming MPEG-TS demuxer; see the file comment. */
 export class TsDemuxer {
   /** Counters of what was dropped; see `TsDemuxerStats`. */
@@ -97,7 +71,8 @@ export class TsDemuxer {
   /** Picture size of a video track from its SPS, in pixels; undefined for audio or before it is known. */
   videoSize(track: number): { width: number; height: number } | undefined {
     for (const s of this.order) {
-      if (this.gate.trackOf(s.key) === track && s.video?.codec) return { width: s.video.width, height: s.video.height };
+      if (this.gate.trackOf(s.key) === track && s.video?.codec)
+        return { width: s.video.width, height: s.video.height };
     }
     return undefined;
   }
@@ -265,20 +240,12 @@ export class TsDemuxer {
         continue;
       }
       const old = this.streams.get(es.pid);
-      next.push(old && old.kind === kind ? old : this.newStream(es, kind));
+      next.push(old && old.kind === kind ? old : newEsStream(this.nextKey++, es, kind));
     }
     for (const s of this.order) if (!next.includes(s)) this.droppedGone += esDropped(s);
     this.order = next;
     this.streams = new Map(next.map((s) => [s.pid, s]));
     this.skipped = skipped;
-  }
-
-  private newStream(es: PmtStream, kind: Codec['name']): EsStream {
-    const s: EsStream = { key: this.nextKey++, pid: es.pid, kind, chunks: [], size: 0, expected: undefined, active: false };
-    if (kind === 'H264' || kind === 'H265') s.video = new VideoEs(kind);
-    else if (kind === 'AAC') s.audio = new AdtsEs();
-    else s.audio = new OpusEs(opusChannels(es));
-    return s;
   }
 
   private onPes(s: EsStream, payload: Buffer, unitStart: boolean, out: TsEvent[]): void {
@@ -355,40 +322,4 @@ export class TsDemuxer {
     for (const s of this.order) n += esDropped(s);
     this.stats.framesDropped = n;
   }
-}
-
-function esDropped(s: EsStream): number {
-  return s.video?.dropped ?? s.audio?.dropped ?? 0;
-}
-
-/** The codec of a PMT entry, or undefined when mediagate does not handle it. */
-function classify(es: PmtStream): Codec['name'] | undefined {
-  switch (es.streamType) {
-    case StreamType.H264:
-      return 'H264';
-    case StreamType.H265:
-      return 'H265';
-    case StreamType.AAC_ADTS:
-      return 'AAC';
-    case StreamType.PRIVATE_PES: {
-      const opus = es.descriptors.some(
-        (d) =>
-          d.tag === DescriptorTag.REGISTRATION &&
-          d.data.length >= FORMAT_ID_SIZE &&
-          d.data.toString('latin1', 0, FORMAT_ID_SIZE) === OPUS_FORMAT,
-      );
-      return opus ? 'OPUS' : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Channels from the Opus audio descriptor (extension tag 0x80), 2 when absent or not a plain count. */
-function opusChannels(es: PmtStream): number {
-  const d = es.descriptors.find(
-    (x) => x.tag === DescriptorTag.EXTENSION && x.data.length >= 2 && x.data[0] === OPUS_EXTENSION_TAG,
-  );
-  const code = d ? d.data[1] : 0;
-  return code >= 1 && code <= OPUS_MAX_CHANNEL_CODE ? code : OPUS_DEFAULT_CHANNELS;
 }

@@ -8,8 +8,7 @@
  * - AAC: a 7-byte ADTS header per frame. Opus: the control header of ETSI TS 102 366 style.
  * - PCR = DTS on the first video stream's PID (the first stream when there is no video).
  */
-import { BadRequestError, UnsupportedError } from '../../core/errors.ts';
-import { type Codec, codecToString, type Frame, isVideo, type Media } from '../../core/media.ts';
+
 import { buildAdtsHeader } from '../../codecs/aac/adts.ts';
 import { type AudioSpecificConfig, parseAudioSpecificConfig } from '../../codecs/aac/config.ts';
 import { aacConfigFromHex } from '../../codecs/aac/fmtp.ts';
@@ -19,6 +18,8 @@ import { H264ParameterSets } from '../../codecs/h264/param-sets.ts';
 import { H265NalType, h265NalType } from '../../codecs/h265/nal.ts';
 import { H265ParameterSets } from '../../codecs/h265/param-sets.ts';
 import type { ParameterSetTracker } from '../../codecs/param-sets.ts';
+import { BadRequestError, UnsupportedError } from '../../core/errors.ts';
+import { type Codec, codecToString, type Frame, isVideo, type Media } from '../../core/media.ts';
 import { packetize, TS_MAX_PAYLOAD } from './packet.ts';
 import { buildPesHeader, StreamId } from './pes.ts';
 import { buildPat, buildPmt, type Descriptor } from './psi.ts';
@@ -88,13 +89,17 @@ export class TsMuxer {
     const firstPid = options.firstPid ?? DEFAULT_FIRST_PID;
     this.tracks = medias.map((m, i) => muxTrack(m.codecs[0], firstPid + i));
     const video = this.tracks.findIndex((t) => isVideo(t.codec));
-    this.pcrTrack = video >= 0 ? video : 0;
+    this.pcrTrack = Math.max(video, 0);
   }
 
   /** PAT and PMT, two packets. Call once before the first frame; frames repeat them as needed. */
   header(): Buffer {
     this.headerSent = true;
-    const pat = this.table(PAT_PID, buildPat(TRANSPORT_STREAM_ID, { programNumber: this.program, pmtPid: this.pmtPid }), this.patCc);
+    const pat = this.table(
+      PAT_PID,
+      buildPat(TRANSPORT_STREAM_ID, { programNumber: this.program, pmtPid: this.pmtPid }),
+      this.patCc,
+    );
     this.patCc = pat.cc;
     const pcrPid = this.tracks[this.pcrTrack]?.pid ?? 0x1fff;
     const pmtSection = buildPmt(this.program, {
@@ -121,7 +126,9 @@ export class TsMuxer {
     if (isPcr) {
       const due =
         (frame.keyframe && isVideo(t.codec)) ||
-        (this.tablesAt === undefined ? !this.headerSent : Math.abs(dts - this.tablesAt) >= this.tableInterval);
+        (this.tablesAt === undefined
+          ? !this.headerSent
+          : Math.abs(dts - this.tablesAt) >= this.tableInterval);
       if (due) parts.push(this.header());
       if (due || this.tablesAt === undefined) this.tablesAt = dts;
     } else if (!this.headerSent) {
@@ -171,9 +178,19 @@ function muxTrack(codec: Codec | undefined, pid: number): MuxTrack {
   const base = { pid, codec, cc: 0, descriptors: [] as Descriptor[] };
   switch (codec.name) {
     case 'H264':
-      return { ...base, streamType: StreamType.H264, streamId: StreamId.VIDEO, params: H264ParameterSets.fromFmtp(codec.fmtp) };
+      return {
+        ...base,
+        streamType: StreamType.H264,
+        streamId: StreamId.VIDEO,
+        params: H264ParameterSets.fromFmtp(codec.fmtp),
+      };
     case 'H265':
-      return { ...base, streamType: StreamType.H265, streamId: StreamId.VIDEO, params: H265ParameterSets.fromFmtp(codec.fmtp) };
+      return {
+        ...base,
+        streamType: StreamType.H265,
+        streamId: StreamId.VIDEO,
+        params: H265ParameterSets.fromFmtp(codec.fmtp),
+      };
     case 'AAC':
       return { ...base, streamType: StreamType.AAC_ADTS, streamId: StreamId.AUDIO, aac: adtsConfig(codec) };
     case 'OPUS': {

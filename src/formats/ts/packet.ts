@@ -40,8 +40,8 @@ const AF_RANDOM_ACCESS = 0x40;
 const AF_PCR = 0x10;
 const AF_FLAGS_SIZE = 1;
 const PCR_SIZE = 6;
-/** The most adaptation_field_length can say when the packet carries a payload. */
-const MAX_AF_WITH_PAYLOAD = TS_MAX_PAYLOAD - 2;
+/** The most adaptation_field_length can say: the whole packet after the header. */
+const MAX_AF_LENGTH = TS_MAX_PAYLOAD - 1;
 const STUFFING = 0xff;
 /** PCR reserved bits between base and extension. */
 const PCR_RESERVED = 0x7e;
@@ -76,7 +76,8 @@ export interface TsPacket {
  */
 export function parseTsPacket(buf: Buffer, offset: number): TsPacket {
   ParseError.need(WHAT, buf, offset, TS_PACKET_SIZE, 'packet');
-  if (buf[offset] !== TS_SYNC_BYTE) throw new ParseError(WHAT, `sync byte is 0x${buf[offset].toString(16)}`, offset);
+  if (buf[offset] !== TS_SYNC_BYTE)
+    throw new ParseError(WHAT, `sync byte is 0x${buf[offset].toString(16)}`, offset);
   const b1 = buf[offset + 1];
   const b3 = buf[offset + 3];
   const afc = (b3 >> AFC_SHIFT) & AFC_MASK;
@@ -95,8 +96,10 @@ export function parseTsPacket(buf: Buffer, offset: number): TsPacket {
   if (afc & AFC_ADAPTATION) {
     const at = offset + HEADER_SIZE;
     const length = buf[at];
-    const max = packet.hasPayload ? MAX_AF_WITH_PAYLOAD : TS_MAX_PAYLOAD - 1;
-    if (length > max) throw new ParseError(WHAT, `adaptation_field_length ${length} exceeds ${max}`, at);
+    // 2.4.3.5 allows 182 with a payload; 183 there just leaves the payload empty.
+    if (length > MAX_AF_LENGTH) {
+      throw new ParseError(WHAT, `adaptation_field_length ${length} exceeds ${MAX_AF_LENGTH}`, at);
+    }
     if (length >= AF_FLAGS_SIZE) {
       const flags = buf[at + 1];
       packet.discontinuity = (flags & AF_DISCONTINUITY) !== 0;

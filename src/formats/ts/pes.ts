@@ -81,8 +81,10 @@ export function parsePesHeader(buf: Buffer): PesHeader {
   ParseError.need(WHAT, buf, 0, PES_HEADER_MIN_SIZE, 'header');
   if (buf[0] !== 0 || buf[1] !== 0 || buf[2] !== 1) throw new ParseError(WHAT, 'no packet_start_code_prefix');
   const streamId = buf[3];
-  if (!hasOptionalHeader(streamId)) throw new ParseError(WHAT, `stream_id 0x${streamId.toString(16)} not supported`, 3);
-  if ((buf[6] & MARKER_MASK) !== MARKER_BITS) throw new ParseError(WHAT, "optional header does not start with '10'", 6);
+  if (!hasOptionalHeader(streamId))
+    throw new ParseError(WHAT, `stream_id 0x${streamId.toString(16)} not supported`, 3);
+  if ((buf[6] & MARKER_MASK) !== MARKER_BITS)
+    throw new ParseError(WHAT, "optional header does not start with '10'", 6);
   if (buf[6] & SCRAMBLING_MASK) throw new ParseError(WHAT, 'scrambled', 6);
   const headerSize = PES_HEADER_MIN_SIZE + buf[8];
   ParseError.need(WHAT, buf, PES_HEADER_MIN_SIZE, buf[8], 'header data');

@@ -64,7 +64,8 @@ export function parsePsiSection(buf: Buffer): PsiSection {
   if (length < SYNTAX_SIZE + CRC_SIZE) throw new ParseError(what, `section_length ${length} too short`, 1);
   ParseError.need(what, buf, SECTION_HEADER_SIZE, length, 'section');
   const end = SECTION_HEADER_SIZE + length;
-  if (crc32Mpeg2(buf, 0, end) !== 0) throw new ParseError(what, `CRC mismatch in table 0x${buf[0].toString(16)}`);
+  if (crc32Mpeg2(buf, 0, end) !== 0)
+    throw new ParseError(what, `CRC mismatch in table 0x${buf[0].toString(16)}`);
   return {
     tableId: buf[0],
     tableIdExtension: buf.readUInt16BE(SECTION_HEADER_SIZE),
@@ -117,7 +118,10 @@ export function parseDescriptors(buf: Buffer): Descriptor[] {
     ParseError.need('descriptor', buf, o, DESCRIPTOR_HEADER_SIZE, 'header');
     const length = buf[o + 1];
     ParseError.need('descriptor', buf, o + DESCRIPTOR_HEADER_SIZE, length, 'data');
-    list.push({ tag: buf[o], data: buf.subarray(o + DESCRIPTOR_HEADER_SIZE, o + DESCRIPTOR_HEADER_SIZE + length) });
+    list.push({
+      tag: buf[o],
+      data: buf.subarray(o + DESCRIPTOR_HEADER_SIZE, o + DESCRIPTOR_HEADER_SIZE + length),
+    });
     o += DESCRIPTOR_HEADER_SIZE + length;
   }
   return list;

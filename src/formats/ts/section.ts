@@ -30,7 +30,10 @@ export class SectionAssembler {
         throw new ParseError(WHAT, `pointer_field ${pointer} exceeds payload of ${payload.length}`);
       }
       if (this.buf) {
-        this.buf = Buffer.concat([this.buf, payload.subarray(POINTER_FIELD_SIZE, POINTER_FIELD_SIZE + pointer)]);
+        this.buf = Buffer.concat([
+          this.buf,
+          payload.subarray(POINTER_FIELD_SIZE, POINTER_FIELD_SIZE + pointer),
+        ]);
         this.extract(done);
       }
       this.buf = Buffer.from(payload.subarray(POINTER_FIELD_SIZE + pointer));

@@ -7,9 +7,7 @@ import type { Codec, Frame, Media } from '../../core/media.ts';
 import { kindOf } from '../../core/media.ts';
 
 /** What a demuxer emits: the track list once, then frames that index into it. */
-export type DemuxEvent =
-  | { type: 'tracks'; medias: Media[] }
-  | { type: 'frame'; track: number; frame: Frame };
+export type DemuxEvent = { type: 'tracks'; medias: Media[] } | { type: 'frame'; track: number; frame: Frame };
 
 /** A track a container announced, in container order; `codec` stays undefined until it is known. */
 export interface TrackCandidate {

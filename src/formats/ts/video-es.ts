@@ -3,8 +3,7 @@
  * access unit as an Annex B byte stream. It becomes one AVCC `Frame` without access unit
  * delimiters and filler data, with the parameter sets in front of every keyframe.
  */
-import { ParseError } from '../../core/errors.ts';
-import type { Codec, Frame } from '../../core/media.ts';
+
 import { joinAvcc, splitAnnexB } from '../../codecs/avcc.ts';
 import { h264FmtpFromParams } from '../../codecs/h264/fmtp.ts';
 import { H264NalType, h264NalType } from '../../codecs/h264/nal.ts';
@@ -15,6 +14,8 @@ import { H265NalType, h265NalType, isH265IrapNal } from '../../codecs/h265/nal.t
 import { H265ParameterSets } from '../../codecs/h265/param-sets.ts';
 import { parseH265Sps } from '../../codecs/h265/sps.ts';
 import type { ParameterSetTracker } from '../../codecs/param-sets.ts';
+import { ParseError } from '../../core/errors.ts';
+import type { Codec, Frame } from '../../core/media.ts';
 import { TS_CLOCK_RATE } from './timestamp.ts';
 
 /** NAL unit types dropped from H.264 access units: AUD (a muxer adds its own) and filler. */

@@ -50,12 +50,20 @@ function intParam(req: ApiRequest, key: string): number {
   return n;
 }
 
-export function createHlsModule(ctx: GatewayContext): GatewayModule {
+export interface HlsOptions {
+  /** A session without requests for this long is closed, ms. Default 30000. */
+  sessionIdleMs?: number;
+  /** How often expiry and request deadlines are checked, ms. Default 1000. */
+  sweepMs?: number;
+}
+
+export function createHlsModule(ctx: GatewayContext, options: HlsOptions = {}): GatewayModule {
   const { registry, http } = ctx;
+  const idleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
   const sessions = new Map<string, HlsSession>();
-  const sweeper = new Sweeper(1000, (now) => {
+  const sweeper = new Sweeper(options.sweepMs ?? 1000, (now) => {
     for (const s of sessions.values()) {
-      if (now - s.lastAccess > SESSION_IDLE_MS) s.close();
+      if (now - s.lastAccess > idleMs) s.close();
       else s.expireWaiters(now);
     }
     return sessions.size > 0;

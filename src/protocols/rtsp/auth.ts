@@ -31,7 +31,8 @@ export function parseChallenges(value: string): Challenge[] {
   return out;
 }
 
-function parseParams(text: string): Record<string, string> {
+/** The `key=value` / `key="value"` pairs of a challenge or a Digest `Authorization`, keys lower case. */
+export function parseParams(text: string): Record<string, string> {
   const params: Record<string, string> = {};
   const re = /([a-zA-Z-]+)=(?:"([^"]*)"|([^,\s]*))/g;
   for (let m = re.exec(text); m; m = re.exec(text)) params[m[1].toLowerCase()] = m[2] ?? m[3] ?? '';
@@ -80,12 +81,12 @@ export class RtspAuthenticator {
   ) {}
 
   /** The `WWW-Authenticate` values for a 401: Digest first, then Basic. */
-  challenges(): string[] {
-    return [`Digest realm="${this.realm}", nonce="${this.#nonce}"`, `Basic realm="${this.realm}"`];
+  challenges(nonce = this.#nonce): string[] {
+    return [`Digest realm="${this.realm}", nonce="${nonce}"`, `Basic realm="${this.realm}"`];
   }
 
   /** True when `header` carries valid credentials for `method` on any URI of ours. */
-  check(header: string | undefined, method: string): boolean {
+  check(header: string | undefined, method: string, nonce = this.#nonce): boolean {
     if (!header || header.length > 4096) return false;
     const space = header.indexOf(' ');
     const scheme = header.slice(0, space).toLowerCase();
@@ -96,7 +97,7 @@ export class RtspAuthenticator {
     }
     if (scheme !== 'digest') return false;
     const p = parseParams(rest);
-    if (p.username !== this.user || p.nonce !== this.#nonce || p.uri === undefined || !p.response)
+    if (p.username !== this.user || p.nonce !== nonce || p.uri === undefined || !p.response)
       return false;
     const ha1 = md5(`${this.user}:${this.realm}:${this.pass}`);
     const ha2 = md5(`${method}:${p.uri}`);

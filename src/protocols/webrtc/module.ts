@@ -5,6 +5,7 @@
  * and WHIP on `/api/webrtc`.
  */
 import { parseListen } from '../../config/load.ts';
+import type { Logger } from '../../log/logger.ts';
 import type { GatewayContext, GatewayModule, ModuleFactory } from '../../module.ts';
 import { PeerSessions } from './peer/sessions.ts';
 import { mountWebRtcHttp } from './signaling/http.ts';
@@ -15,14 +16,14 @@ class WebRtcModule implements GatewayModule {
   readonly name = 'webrtc';
   readonly sessions: PeerSessions | undefined;
   readonly #server: WebRtcServer | undefined;
-  readonly #ctx: GatewayContext;
+  readonly #log: Logger;
   readonly #host: string | undefined;
 
   constructor(ctx: GatewayContext) {
-    this.#ctx = ctx;
+    const log = ctx.logging.module('webrtc');
+    this.#log = log;
     const listen = parseListen(ctx.config.webrtc.listen);
     if (!listen) return; // `listen: ""` disables WebRTC
-    const log = ctx.logging.module('webrtc');
     this.#host = listen.host;
     this.#server = new WebRtcServer({
       host: listen.host,
@@ -43,9 +44,7 @@ class WebRtcModule implements GatewayModule {
   async start(): Promise<void> {
     if (!this.#server) return;
     const { udpPort } = await this.#server.listen();
-    this.#ctx.logging
-      .module('webrtc')
-      .info({ address: `${this.#host ?? '0.0.0.0'}:${udpPort}` }, 'WebRTC listening');
+    this.#log.info({ address: `${this.#host ?? '0.0.0.0'}:${udpPort}` }, 'WebRTC listening');
   }
 
   stopAccepting(): void {

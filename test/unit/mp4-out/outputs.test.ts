@@ -16,6 +16,7 @@ import { StreamRegistry } from '../../../src/core/registry.ts';
 import { SchemeTable } from '../../../src/core/schemes.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { GatewayContext, GatewayModule } from '../../../src/module.ts';
+import { createHlsModule } from '../../../src/protocols/hls/module.ts';
 import { HlsSession } from '../../../src/protocols/hls/session.ts';
 import { requestsForCodecList } from '../../../src/protocols/mp4/codecs.ts';
 import { SlowReaderError } from '../../../src/protocols/mp4/consumer.ts';
@@ -179,7 +180,7 @@ describe('MSE over WebSocket', () => {
     return { ws, messages, closed, until };
   }
 
-  test('the mse message for an unknown stream gets an error naming the stream', async () => {
+  test('ws.send({type: "mse"}) for an unknown stream gets an error naming the stream', async () => {
     const c = await client('nope', GO2RTC_CODECS);
     await c.until(1);
     assert.deepEqual(JSON.parse(c.messages[0] as string), {
@@ -190,7 +191,7 @@ describe('MSE over WebSocket', () => {
     await c.closed;
   });
 
-  test('the mse message with codecs the stream does not have gets "codecs not matched" naming both sides', async () => {
+  test('ws.send({type: "mse"}) with codecs the stream does not have gets "codecs not matched" naming both sides', async () => {
     await registry.create('cam', ['fake:h265+opus']);
     const c = await client('cam', 'avc1.640029,mp4a.40.2');
     await c.until(1);
@@ -202,7 +203,7 @@ describe('MSE over WebSocket', () => {
     await c.closed;
   });
 
-  test('the mse message gets the MIME type with RFC 6381 codecs, then the init segment and fragments as binary', async () => {
+  test('ws.send({type: "mse"}) gets the MIME type with RFC 6381 codecs, then the init segment and fragments as binary', async () => {
     await registry.create('cam', ['fake:h264+opus']);
     const c = await client('cam', GO2RTC_CODECS);
     const driver = drivers.get('cam')!;
@@ -229,7 +230,7 @@ describe('MSE over WebSocket', () => {
     assert.equal(registry.require('cam').consumers.length, 0, 'the consumer left with its socket');
   });
 
-  test('a second mse message on the same socket replaces the first consumer instead of adding one', async () => {
+  test('ws.send({type: "mse"}) a second time on the same socket replaces the first consumer instead of adding one', async () => {
     await registry.create('cam', ['fake:h264']);
     const c = await client('cam', GO2RTC_CODECS);
     const stream = registry.require('cam');
@@ -244,7 +245,7 @@ describe('MSE over WebSocket', () => {
     await c.closed;
   });
 
-  test('deleting the stream closes the MSE socket of its viewers', async () => {
+  test('registry.delete() closes the MSE socket of its viewers', async () => {
     await registry.create('cam', ['fake:h264']);
     const c = await client('cam', GO2RTC_CODECS);
     for (let i = 0; i < 50 && registry.require('cam').consumers.length === 0; i++) await sleep(10);
@@ -353,5 +354,61 @@ describe('HlsSession', () => {
     await assert.rejects(first, InvalidStateError);
     assert.equal(s.consumer.closed, true);
     assert.equal(registry.require('cam').consumers.length, 0);
+  });
+});
+
+describe('HLS over HTTP', () => {
+  test('GET /api/stream.m3u8 answers a multivariant playlist whose session serves playlist, init and segments, and expires when unused', async () => {
+    const log = silentLogger();
+    const http = new HttpServer({ maxBodyBytes: 1024, log });
+    const ctx = { registry, http } as unknown as GatewayContext;
+    const hls = createHlsModule(ctx, { sessionIdleMs: 300, sweepMs: 50 });
+    const port = (await http.listen(0, '127.0.0.1')).port;
+    const get = (path: string) =>
+      fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
+    try {
+      await registry.create('cam', ['fake:h264']);
+      const stream = registry.require('cam');
+      const multivariant = get('/api/stream.m3u8?src=cam');
+      for (let i = 0; i < 100 && stream.consumers.length === 0; i++) await sleep(10);
+      const driver = drivers.get('cam')!;
+      for (let i = 0; i < 4 * 25; i++) driver.last.send(0, videoFrame(i * 3600, i % 25 === 0));
+      const res = await multivariant;
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+      const text = await res.text();
+      assert.match(
+        text,
+        /#EXT-X-STREAM-INF:BANDWIDTH=\d+,CODECS="avc1.4d401e",RESOLUTION=640x360\nhls\/playlist.m3u8\?id=([\w-]+)\n$/,
+      );
+      const id = /id=([\w-]+)/.exec(text)?.[1];
+      const playlist = await (await get(`/api/hls/playlist.m3u8?id=${id}`)).text();
+      assert.equal((playlist.match(/#EXTINF/g) ?? []).length, 3);
+      const init = await get(`/api/hls/init.mp4?id=${id}&v=0`);
+      assert.equal(
+        Buffer.from(await init.arrayBuffer())
+          .subarray(4, 8)
+          .toString(),
+        'ftyp',
+      );
+      const seg = await get(`/api/hls/segment.m4s?id=${id}&n=2`);
+      assert.equal(
+        Buffer.from(await seg.arrayBuffer())
+          .subarray(4, 8)
+          .toString(),
+        'moof',
+      );
+      assert.equal(stream.consumers.length, 1);
+      await sleep(500);
+      const gone = await get(`/api/hls/playlist.m3u8?id=${id}`);
+      assert.equal(gone.status, 404);
+      assert.match(((await gone.json()) as { error: string }).error, /not found or expired/);
+      assert.equal(stream.consumers.length, 0, 'the expired session left the stream');
+      const unknown = await get('/api/stream.m3u8?src=nope');
+      assert.equal(unknown.status, 404);
+    } finally {
+      await hls.close();
+      await http.close();
+    }
   });
 });

@@ -129,6 +129,13 @@ describe('WebRTC sessions', () => {
     udpOnly.closeAll();
   });
 
+  test('sessions.answer() writes a stream name with spaces and slashes as an a=msid token (RFC 8830)', async () => {
+    await registry.create('front door/hd', ['fake:x']);
+    const { answer } = await sessions.answer({ sdp: chromiumOffer(), src: 'front door/hd' });
+    assert.match(answer, /\r\na=msid:front-door-hd video-0\r\n/);
+    assert.match(answer, /\r\na=ssrc:\d+ msid:front-door-hd audio-1\r\n/);
+  });
+
   test('sessions.closeAll() closes every session, publishers included, and refuses new offers', async () => {
     const a = await view();
     const pub = await sessions.answer({

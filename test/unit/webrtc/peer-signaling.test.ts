@@ -176,6 +176,19 @@ describe('WebRTC signaling: WHEP, WHIP and /api/ws', { timeout: 20000 }, () => {
     assert.equal(sessions.size, 0, 'the session ended with its socket');
     assert.equal(transport.closed, true);
 
+    const pub = await exchange(
+      '?dst=fromws',
+      [{ type: 'webrtc/offer', value: chromiumOffer('sendonly').replace('a=recvonly', 'a=sendonly') }],
+      1,
+    );
+    assert.equal(pub.replies[0]?.type, 'webrtc/answer');
+    assert.match(pub.replies[0].value, /a=recvonly/);
+    assert.equal(registry.require('fromws').info().producers.length, 1, 'publishing over the WebSocket');
+    pub.ws.close();
+    await closed(pub.ws);
+    for (let i = 0; i < 100 && sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(registry.require('fromws').info().producers.length, 0);
+
     const cases: [string, object, RegExp][] = [
       ['?src=nope', { type: 'webrtc/offer', value: chromiumOffer() }, /stream "nope" not found/],
       ['?src=cam', { type: 'webrtc/offer', value: VP8_ONLY }, /codecs not matched/],

@@ -35,7 +35,11 @@ export async function startServer(opts: Partial<WebRtcServerOptions> = {}): Prom
  * Connects a werift client to a new transport of `server` over `protocol`, and waits until both
  * sides are connected and the client's DataChannel is open.
  */
-export async function connectClient(server: WebRtcServer, protocol: 'udp' | 'tcp', timeoutMs = 8000): Promise<Client> {
+export async function connectClient(
+  server: WebRtcServer,
+  protocol: 'udp' | 'tcp',
+  timeoutMs = 8000,
+): Promise<Client> {
   const pc = new RTCPeerConnection({
     bundlePolicy: 'max-bundle', // werift leaks the sockets of unbundled transports
     iceUseIpv6: false,
@@ -61,17 +65,39 @@ export async function connectClient(server: WebRtcServer, protocol: 'udp' | 'tcp
   transport.on('datachannel', (ch) => serverChannels.push(ch));
   const connected = Promise.all([
     once(transport, 'connected', timeoutMs, 'server transport connected'),
-    until(() => pc.connectionState === 'connected' && channel.readyState === 'open', timeoutMs, 'client connected'),
+    until(
+      () => pc.connectionState === 'connected' && channel.readyState === 'open',
+      timeoutMs,
+      'client connected',
+    ),
   ]);
-  await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp(server, transport, medias.map((m) => m.mid ?? ''), vp8, protocol) });
+  await pc.setRemoteDescription({
+    type: 'answer',
+    sdp: answerSdp(
+      server,
+      transport,
+      medias.map((m) => m.mid ?? ''),
+      vp8,
+      protocol,
+    ),
+  });
   await connected;
   await until(() => serverChannels.length > 0, timeoutMs, 'server side of the client channel');
   return { pc, transport, channel, vp8, serverChannels };
 }
 
 /** An ICE-lite, DTLS-passive answer with a video and an application section, BUNDLEd. */
-export function answerSdp(server: WebRtcServer, t: WebRtcTransport, mids: string[], vp8: number, protocol: 'udp' | 'tcp'): string {
-  const candidates = server.candidates(protocol).map((c) => `a=candidate:${c}\r\n`).join('');
+export function answerSdp(
+  server: WebRtcServer,
+  t: WebRtcTransport,
+  mids: string[],
+  vp8: number,
+  protocol: 'udp' | 'tcp',
+): string {
+  const candidates = server
+    .candidates(protocol)
+    .map((c) => `a=candidate:${c}\r\n`)
+    .join('');
   const common = (mid: string) =>
     `c=IN IP4 127.0.0.1\r\na=mid:${mid}\r\na=ice-ufrag:${t.localUfrag}\r\na=ice-pwd:${t.localPwd}\r\n` +
     `a=fingerprint:${t.localFingerprint.algorithm} ${t.localFingerprint.value}\r\na=setup:passive\r\n` +
@@ -93,9 +119,17 @@ export async function closeClient(client: Client | undefined): Promise<void> {
 type Emitterish = { once(event: any, fn: (...args: any[]) => void): unknown };
 
 /** Resolves with the arguments of the next `event`, rejects after `timeoutMs`. */
-export function once<T extends unknown[] = unknown[]>(emitter: Emitterish, event: string, timeoutMs: number, what = event): Promise<T> {
+export function once<T extends unknown[] = unknown[]>(
+  emitter: Emitterish,
+  event: string,
+  timeoutMs: number,
+  what = event,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+      timeoutMs,
+    );
     emitter.once(event, (...args: unknown[]) => {
       clearTimeout(timer);
       resolve(args as T);

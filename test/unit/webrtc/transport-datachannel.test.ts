@@ -44,84 +44,106 @@ function assertBurst(got: (string | Buffer)[], count: number, max?: number, empt
 }
 
 describe('DataChannel over WebRtcTransport', () => {
-  test(`DataChannel.send() keeps ${BURST} messages of varying sizes sent in one tick separate and intact (server to client)`, T, async () => {
-    const server = await startServer();
-    let client: Client | undefined;
-    try {
-      client = await connectClient(server, 'udp');
-      const got: (string | Buffer)[] = [];
-      client.pc.onDataChannel.subscribe((ch) => {
-        if (ch.label === 'burst') ch.onMessage.subscribe((m) => got.push(m));
-      });
-      const ch = client.transport.createDataChannel('burst');
-      await once(ch, 'open', 3000, 'channel open');
-      await until(() => client?.pc.sctpTransport?.channelByLabel('burst') !== undefined, 3000, 'client channel');
-      for (let i = 0; i < BURST; i++) ch.send(message(i));
-      assert.equal(ch.counters.messagesOut, BURST);
-      await until(() => got.length >= BURST, 20_000, 'burst at the client');
-      await new Promise((r) => setTimeout(r, 50)); // a merged or duplicated extra would show up here
-      assertBurst(got, BURST);
-    } finally {
-      await closeClient(client);
-      await server.close();
-    }
-  });
+  test(
+    `DataChannel.send() keeps ${BURST} messages of varying sizes sent in one tick separate and intact (server to client)`,
+    T,
+    async () => {
+      const server = await startServer();
+      let client: Client | undefined;
+      try {
+        client = await connectClient(server, 'udp');
+        const got: (string | Buffer)[] = [];
+        client.pc.onDataChannel.subscribe((ch) => {
+          if (ch.label === 'burst') ch.onMessage.subscribe((m) => got.push(m));
+        });
+        const ch = client.transport.createDataChannel('burst');
+        await once(ch, 'open', 3000, 'channel open');
+        await until(
+          () => client?.pc.sctpTransport?.channelByLabel('burst') !== undefined,
+          3000,
+          'client channel',
+        );
+        for (let i = 0; i < BURST; i++) ch.send(message(i));
+        assert.equal(ch.counters.messagesOut, BURST);
+        assert.ok(ch.bufferedAmount > 0, 'the burst is queued, not sent synchronously');
+        await until(() => got.length >= BURST, 20_000, 'burst at the client');
+        await new Promise((r) => setTimeout(r, 50)); // a merged or duplicated extra would show up here
+        assertBurst(got, BURST);
+        assert.equal(ch.bufferedAmount, 0);
+      } finally {
+        await closeClient(client);
+        await server.close();
+      }
+    },
+  );
 
-  test(`transport "datachannel" delivers ${CLIENT_BURST} messages a client sends in one tick separately and intact (client to server)`, T, async () => {
-    const server = await startServer();
-    let client: Client | undefined;
-    try {
-      client = await connectClient(server, 'tcp');
-      const [serverSide] = client.serverChannels;
-      const got: (string | Buffer)[] = [];
-      serverSide.on('message', (m) => got.push(m));
-      for (let i = 0; i < CLIENT_BURST; i++) client.channel.send(message(i, 1200, false));
-      await until(() => got.length >= CLIENT_BURST, 20_000, 'burst at the server');
-      await new Promise((r) => setTimeout(r, 50));
-      assertBurst(got, CLIENT_BURST, 1200, false);
-      assert.equal(serverSide.counters.messagesIn, CLIENT_BURST);
-    } finally {
-      await closeClient(client);
-      await server.close();
-    }
-  });
+  test(
+    `transport "datachannel" delivers ${CLIENT_BURST} messages a client sends in one tick separately and intact (client to server)`,
+    T,
+    async () => {
+      const server = await startServer();
+      let client: Client | undefined;
+      try {
+        client = await connectClient(server, 'tcp');
+        const [serverSide] = client.serverChannels;
+        const got: (string | Buffer)[] = [];
+        serverSide.on('message', (m) => got.push(m));
+        for (let i = 0; i < CLIENT_BURST; i++) client.channel.send(message(i, 1200, false));
+        await until(() => got.length >= CLIENT_BURST, 20_000, 'burst at the server');
+        await new Promise((r) => setTimeout(r, 50));
+        assertBurst(got, CLIENT_BURST, 1200, false);
+        assert.equal(serverSide.counters.messagesIn, CLIENT_BURST);
+      } finally {
+        await closeClient(client);
+        await server.close();
+      }
+    },
+  );
 
-  test('DataChannel.send() throws InvalidStateError before the channel is open and BadRequestError over max-message-size', T, async () => {
-    const server = await startServer();
-    let client: Client | undefined;
-    try {
-      client = await connectClient(server, 'udp');
-      const ch = client.transport.createDataChannel('limits');
-      assert.equal(ch.readyState, 'connecting');
-      assert.throws(() => ch.send('too early'), { name: 'InvalidStateError' });
-      await once(ch, 'open', 3000, 'channel open');
-      assert.throws(() => ch.send(Buffer.alloc(262_145)), { name: 'BadRequestError' });
-      ch.send(Buffer.alloc(262_144)); // exactly the limit is fine
-    } finally {
-      await closeClient(client);
-      await server.close();
-    }
-  });
+  test(
+    'DataChannel.send() throws InvalidStateError before the channel is open and BadRequestError over max-message-size',
+    T,
+    async () => {
+      const server = await startServer();
+      let client: Client | undefined;
+      try {
+        client = await connectClient(server, 'udp');
+        const ch = client.transport.createDataChannel('limits');
+        assert.equal(ch.readyState, 'connecting');
+        assert.throws(() => ch.send('too early'), { name: 'InvalidStateError' });
+        await once(ch, 'open', 3000, 'channel open');
+        assert.throws(() => ch.send(Buffer.alloc(262_145)), { name: 'BadRequestError' });
+        ch.send(Buffer.alloc(262_144)); // exactly the limit is fine
+      } finally {
+        await closeClient(client);
+        await server.close();
+      }
+    },
+  );
 
-  test('DataChannel.close() resets its stream: it emits close once and the client channel closes', T, async () => {
-    const server = await startServer();
-    let client: Client | undefined;
-    try {
-      client = await connectClient(server, 'udp');
-      const [serverSide] = client.serverChannels;
-      let closes = 0;
-      serverSide.on('close', () => closes++);
-      serverSide.close();
-      serverSide.close();
-      assert.equal(closes, 1);
-      assert.equal(serverSide.readyState, 'closed');
-      assert.throws(() => serverSide.send('x'), { name: 'InvalidStateError' });
-      await until(() => client?.channel.readyState === 'closed', 3000, 'client channel closed');
-    } finally {
-      await closeClient(client);
-      await server.close();
-    }
-  });
+  test(
+    'DataChannel.close() resets its stream: it emits close once and the client channel closes',
+    T,
+    async () => {
+      const server = await startServer();
+      let client: Client | undefined;
+      try {
+        client = await connectClient(server, 'udp');
+        const [serverSide] = client.serverChannels;
+        let closes = 0;
+        serverSide.on('close', () => closes++);
+        serverSide.close();
+        serverSide.close();
+        assert.equal(closes, 1);
+        assert.equal(serverSide.readyState, 'closed');
+        assert.throws(() => serverSide.send('x'), { name: 'InvalidStateError' });
+        await until(() => client?.channel.readyState === 'closed', 3000, 'client channel closed');
+      } finally {
+        await closeClient(client);
+        await server.close();
+      }
+    },
+  );
 
   test('transport.close() closes its DataChannels before it emits close', T, async () => {
     const server = await startServer();
@@ -131,7 +153,8 @@ describe('DataChannel over WebRtcTransport', () => {
       const order: string[] = [];
       const ours: DataChannel = client.transport.createDataChannel('mine');
       await once(ours, 'open', 3000, 'channel open');
-      for (const ch of [...client.serverChannels, ours]) ch.on('close', () => order.push(`channel ${ch.label}`));
+      for (const ch of [...client.serverChannels, ours])
+        ch.on('close', () => order.push(`channel ${ch.label}`));
       client.transport.on('close', () => order.push('transport'));
       client.transport.close();
       assert.deepEqual(order.sort(), ['channel client', 'channel mine', 'transport'].sort());

@@ -55,7 +55,9 @@ export class RtspConnection implements SessionHost {
   #closed = false;
   #closedAt = 0;
   #sawRequest = false;
-  #authenticated = false;
+  /** Who the connection's requests act for, from the access check; opaque here. */
+  #principal: unknown;
+  #nonce: string | undefined;
   #sessionId: string | undefined;
   #reader: ReaderSession | undefined;
   #publisher: PublisherSession | undefined;
@@ -276,16 +278,8 @@ export class RtspConnection implements SessionHost {
   async #dispatch(req: RtspRequest): Promise<Reply> {
     const method = req.method;
     if (method === 'OPTIONS') return { status: 200, headers: [['Public', PUBLIC]] };
-    const auth = this.shared.auth;
-    if (auth && !this.#authenticated) {
-      if (!auth.check(req.headers.get('authorization'), method)) {
-        return {
-          status: 401,
-          headers: auth.challenges().map((c): [string, string] => ['WWW-Authenticate', c]),
-        };
-      }
-      this.#authenticated = true;
-    }
+    const denied = await this.#checkAccess(req);
+    if (denied) return denied;
     const session = req.headers.get('session');
     if (session !== undefined && SESSION_METHODS.has(method)) {
       const { id } = parseSession(session);
@@ -317,6 +311,33 @@ export class RtspConnection implements SessionHost {
       default:
         return { status: 501 };
     }
+  }
+
+  /** Asks the server's access control, if any: undefined lets the request on, else the refusal. */
+  async #checkAccess(req: RtspRequest): Promise<Reply | undefined> {
+    const access = this.shared.access;
+    if (!access) return undefined;
+    const m = req.method;
+    const action =
+      m === 'ANNOUNCE' || (m === 'SETUP' && this.#publisher)
+        ? 'publish'
+        : m === 'DESCRIBE' || m === 'SETUP'
+          ? 'read'
+          : 'session';
+    this.#nonce ??= randomBytes(16).toString('hex');
+    const result = await access.check({
+      method: m,
+      uri: req.uri,
+      authorization: req.headers.get('authorization'),
+      remoteAddress: this.remoteAddress,
+      nonce: this.#nonce,
+      action,
+      stream: action === 'session' ? undefined : parseTarget(req.uri).name,
+      principal: this.#principal,
+    });
+    if (!result.ok) return { status: result.status, headers: result.headers };
+    this.#principal = result.principal;
+    return undefined;
   }
 
   #readerSession(): ReaderSession {

@@ -4,8 +4,9 @@
  */
 import type { StreamRegistry } from '../../../core/registry.ts';
 import type { Logger } from '../../../log/logger.ts';
-import type { RtspAuthenticator } from '../auth.ts';
 import { STATUS_TEXT } from '../message.ts';
+import type { RtspLoopback } from './loopback.ts';
+import type { RtspAccessControl } from './access.ts';
 import type { ServerCounters } from './types.ts';
 import type { UdpTransport } from './udp.ts';
 
@@ -25,8 +26,10 @@ export interface ServerShared {
   readonly options: ResolvedOptions;
   /** undefined when UDP transport is disabled or its ports could not be bound. */
   readonly udp: UdpTransport | undefined;
-  readonly auth: RtspAuthenticator | undefined;
+  /** Asked before every request but OPTIONS; undefined = no authentication. */
+  readonly access: RtspAccessControl | undefined;
   readonly counters: ServerCounters;
+  readonly loopback: RtspLoopback | undefined;
 }
 
 /** A response a handler wants sent. `after` runs once it is queued on the socket (PLAY starts the flow there). */

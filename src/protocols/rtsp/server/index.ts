@@ -5,10 +5,19 @@
 import { parseListen } from '../../../config/load.ts';
 import type { Config } from '../../../config/schema.ts';
 import type { GatewayContext, GatewayModule, ModuleFactory } from '../../../module.ts';
+import { loopbackHost, rtspLoopback } from './loopback.ts';
 import { RtspServer } from './server.ts';
 import type { RtspServerOptions } from './types.ts';
 
+export {
+  INTERNAL_PATH_PREFIX,
+  type InternalPublishHandler,
+  type LoopbackAddress,
+  RtspLoopback,
+  rtspLoopback,
+} from './loopback.ts';
 export { RtspServer } from './server.ts';
+export type { RtspAccessControl, RtspAccessRequest, RtspAccessResult } from './access.ts';
 export type { ConnectionCounters, RtspServerOptions, ServerCounters } from './types.ts';
 
 const DEFAULT_RTP_PORT = 8000;
@@ -52,9 +61,16 @@ class RtspServerModule implements GatewayModule {
     const options = rtspServerOptions(this.ctx.config.rtsp);
     if (!options) return;
     const log = this.ctx.logging.module('rtsp');
-    const server = new RtspServer({ registry: this.ctx.registry, log }, options);
+    const loopback = rtspLoopback(this.ctx.registry);
+    const server = new RtspServer({ registry: this.ctx.registry, log, loopback }, options);
     this.#server = server;
     const address = await server.listen();
+    loopback.address = {
+      host: loopbackHost(options.host),
+      port: address.port,
+      username: options.username || undefined,
+      password: options.password,
+    };
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     log.info({ address: `${host}:${address.port}` }, 'RTSP listening');
     const udp = server.udpPorts;
@@ -66,6 +82,7 @@ class RtspServerModule implements GatewayModule {
   }
 
   close(): Promise<void> | undefined {
+    rtspLoopback(this.ctx.registry).address = undefined;
     return this.#server?.close();
   }
 }

@@ -7,6 +7,7 @@ import { ParseError } from '../../../core/errors.ts';
 import type { RtspRequest } from '../message.ts';
 import { formatTransport } from '../transport.ts';
 import { type Reply, RtspStatusError } from './context.ts';
+import { INTERNAL_PATH_PREFIX } from './loopback.ts';
 import { RtspPublisher } from './publisher.ts';
 import type { RtspTarget } from './query.ts';
 import { chooseTransport, claimChannels, type SessionHost } from './setup.ts';
@@ -100,6 +101,7 @@ export class PublisherSession {
     if (this.#recording) return { status: 200 };
     const publisher = this.publisher;
     if (publisher.setupCount === 0) throw new RtspStatusError(455, 'RECORD before SETUP');
+    if (this.#name.startsWith(INTERNAL_PATH_PREFIX)) return this.#recordInternal();
     const stream = await this.host.shared.registry.forPublish(this.#name);
     if (this.host.closed || publisher.closed)
       throw new RtspStatusError(455, 'connection closed during RECORD');
@@ -109,6 +111,19 @@ export class PublisherSession {
       { stream: this.#name, remote: this.host.remoteAddress },
       'RTSP publisher started',
     );
+    return { status: 200 };
+  }
+
+  /**
+   * RECORD on a private path: the gateway's own child publishing to the source that started it.
+   * 404 when nobody waits for it (a stream is never created there).
+   */
+  #recordInternal(): Reply {
+    const handler = this.host.shared.loopback?.takePublish(this.#name);
+    if (!handler) throw new RtspStatusError(404, `no source waits for a publish on ${this.#name}`);
+    this.publisher.start(handler(this.publisher));
+    this.#recording = true;
+    this.host.shared.log.debug({ path: this.#name }, 'RTSP internal publisher started');
     return { status: 200 };
   }
 

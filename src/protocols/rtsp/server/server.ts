@@ -6,6 +6,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { StreamTrack } from '../../../core/track.ts';
 import { RtspAuthenticator } from '../auth.ts';
+import { singleUserAccess } from './access.ts';
 import { RtspConnection } from './connection.ts';
 import type { ResolvedOptions, ServerShared } from './context.ts';
 import { DEFAULTS, type RtspServerContext, type RtspServerOptions, type ServerCounters } from './types.ts';
@@ -88,17 +89,19 @@ export class RtspServer {
         );
       }
     }
-    const auth =
-      this.#opts.username !== undefined && this.#opts.username !== ''
-        ? new RtspAuthenticator(this.#opts.username, this.#opts.password ?? '')
-        : undefined;
+    const access =
+      this.#opts.access ??
+      (this.#opts.username !== undefined && this.#opts.username !== ''
+        ? singleUserAccess(new RtspAuthenticator(this.#opts.username, this.#opts.password ?? ''))
+        : undefined);
     this.#shared = {
       registry: this.#ctx.registry,
       log,
       options: this.#resolved,
       udp: this.#udp,
-      auth,
+      access,
       counters: this.counters,
+      loopback: this.#ctx.loopback,
     };
     try {
       await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,8 @@
  */
 import type { StreamRegistry } from '../../../core/registry.ts';
 import type { Logger } from '../../../log/logger.ts';
+import type { RtspAccessControl } from './access.ts';
+import type { RtspLoopback } from './loopback.ts';
 
 export interface RtspServerOptions {
   /** TCP address to listen on; undefined = every interface. */
@@ -17,6 +19,8 @@ export interface RtspServerOptions {
    * undefined disables UDP transport (SETUP with `client_port` gets 461). 0 = chosen by the OS.
    */
   udp?: { host?: string; rtpPort: number; rtcpPort: number };
+  /** Who may read and publish what (the gateway's `auth:` users); replaces `username`/`password`. */
+  access?: RtspAccessControl;
   /** With both set, every request except OPTIONS needs Basic or Digest credentials (401 otherwise). */
   username?: string;
   password?: string;
@@ -37,6 +41,8 @@ export interface RtspServerOptions {
 export interface RtspServerContext {
   registry: StreamRegistry;
   log: Logger;
+  /** Private publish routes of the gateway's own children (see loopback.ts); none when undefined. */
+  loopback?: RtspLoopback;
 }
 
 /** Counters of one connection (also shown in a reader's `info().rtsp`). */

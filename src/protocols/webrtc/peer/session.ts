@@ -19,6 +19,18 @@ export interface PeerEndpoint extends SafeEmitter<{ close: [error: Error | undef
   close(error?: Error): void;
 }
 
+export interface PeerSessionInfo {
+  id: string;
+  role: PeerRole;
+  stream: string;
+  createdAt: string;
+  connectedAt?: string;
+  /** The transport's state. */
+  state?: string;
+  /** The selected path, `udp:192.0.2.7:51234`. */
+  path?: string;
+}
+
 export interface PeerSessionOptions {
   role: PeerRole;
   stream: string;
@@ -55,6 +67,20 @@ export class PeerSession extends SafeEmitter<{ close: [error: Error | undefined]
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** For `GET /api/webrtc`. */
+  info(): PeerSessionInfo {
+    const selected = this.transport.selected;
+    return {
+      id: this.id,
+      role: this.role,
+      stream: this.stream,
+      createdAt: new Date(this.createdAt).toISOString(),
+      connectedAt: this.connectedAt ? new Date(this.connectedAt).toISOString() : undefined,
+      state: this.transport.state,
+      path: selected ? `${selected.protocol}:${selected.address}:${selected.port}` : undefined,
+    };
   }
 
   /** Idempotent: closes the endpoint, then the transport (with its DTLS close alert); emits `close` once. */

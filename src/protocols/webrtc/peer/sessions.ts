@@ -26,7 +26,10 @@ export interface OfferRequest {
   transport?: string;
   remoteAddress?: string;
   userAgent?: string;
-  /** Aborting closes whatever the request created (the WebSocket went away while negotiating). */
+  /**
+   * Aborting closes whatever the request created: the viewer while negotiating, the session after
+   * (the WebSocket went away, the HTTP client hung up before its answer).
+   */
   signal?: AbortSignal;
 }
 
@@ -38,7 +41,20 @@ export interface PeerSessionsOptions {
   log: Logger;
 }
 
+interface SessionParts {
+  plans: SectionPlan[];
+  endpoint: PeerEndpoint;
+  role: PeerRole;
+  stream: string;
+  cname: string;
+}
+
 const POLICIES: ReadonlySet<string> = new Set(['any', 'udp', 'tcp']);
+
+/** A stream name as an `a=msid` id: RFC 8830 §2 allows 1-64 token characters (no spaces, `/`, `:`). */
+function msidToken(name: string): string {
+  return name.replace(/[^A-Za-z0-9.!#$%&'*+^_`{|}~-]/g, '-').slice(0, 64) || 'mediagate';
+}
 
 export class PeerSessions {
   readonly #sessions = new Map<string, PeerSession>();
@@ -106,8 +122,14 @@ export class PeerSessions {
       await stream.addConsumer(viewer);
       this.#assertAccepting();
       if (viewer.closed) throw new InvalidStateError('viewer closed during negotiation');
-      const plans = viewer.bind(stream.name);
-      return this.#start(req, offer, policy, plans, viewer, 'viewer', name, cname);
+      const plans = viewer.bind(msidToken(stream.name));
+      return this.#start(req, offer, policy, {
+        plans,
+        endpoint: viewer,
+        role: 'viewer',
+        stream: name,
+        cname,
+      });
     } catch (err) {
       viewer.close();
       throw err;
@@ -122,7 +144,13 @@ export class PeerSessions {
     this.#assertAccepting();
     if (req.signal?.aborted) throw new InvalidStateError('signaling closed before the answer');
     const publisher = new WebRtcPublisher(plans, { remoteAddress: req.remoteAddress });
-    const started = this.#start(req, offer, policy, plans, publisher, 'publisher', name, 'mediagate');
+    const started = this.#start(req, offer, policy, {
+      plans,
+      endpoint: publisher,
+      role: 'publisher',
+      stream: name,
+      cname: 'mediagate',
+    });
     try {
       publisher.setSink(
         stream.addPublisher(`webrtc:${req.remoteAddress ?? 'whip'}/${started.session.id}`, publisher),
@@ -134,15 +162,12 @@ export class PeerSessions {
     return started;
   }
 
+  /** Creates the transport and the session around a negotiated endpoint, and the answer. */
   #start(
     req: OfferRequest,
     offer: ParsedOffer,
     policy: TransportPolicy,
-    plans: SectionPlan[],
-    endpoint: PeerEndpoint,
-    role: PeerRole,
-    stream: string,
-    cname: string,
+    { plans, endpoint, role, stream, cname }: SessionParts,
   ): { session: PeerSession; answer: string } {
     const factory = this.#opts.factory;
     const transport: PeerTransport = factory.createTransport({

@@ -22,6 +22,10 @@ export interface PeerTransport extends SafeEmitter<PeerTransportEvents> {
   readonly localUfrag: string;
   readonly localPwd: string;
   readonly localFingerprint: { algorithm: string; value: string };
+  /** `new`, `connecting`, `connected`, `closed`. */
+  readonly state?: string;
+  /** The path ICE selected, once a check succeeded. */
+  readonly selected?: { protocol: 'udp' | 'tcp'; address: string; port: number };
   /** SRTP-protects into a new buffer and sends; never modifies `packet`. */
   sendRtp(packet: Buffer): void;
   sendRtcp(packet: Buffer): void;

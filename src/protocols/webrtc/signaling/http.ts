@@ -7,6 +7,7 @@
  * - `?transport=udp|tcp` limits the candidates of that session.
  * - `DELETE /api/webrtc?id=<session>` ends it (200; 404 for an unknown id).
  * - `PATCH /api/webrtc?id=<session>` (trickle ICE): 204; ICE-lite needs nothing from it.
+ * - `GET /api/webrtc`: the live sessions.
  */
 import type { ServerResponse } from 'node:http';
 import { type ApiRequest, type HttpServer, sendJson } from '../../../api/http.ts';
@@ -70,17 +71,26 @@ export function mountWebRtcHttp(http: HttpServer, sessions: PeerSessions): void 
       signal: closed.signal,
     });
     const location = `${WEBRTC_PATH}?id=${session.id}`;
+    res.setHeader('location', location);
+    // A WHEP player on another origin needs to read Location to DELETE its session.
+    res.setHeader('access-control-expose-headers', 'location');
     if (json) {
-      res.setHeader('location', location);
       sendJson(res, 200, { type: 'answer', sdp: answer });
       return;
     }
     res.writeHead(201, {
       'content-type': 'application/sdp',
       'content-length': Buffer.byteLength(answer),
-      location,
     });
     res.end(answer);
+  });
+
+  http.route('GET', WEBRTC_PATH, (_req, res) => {
+    sendJson(
+      res,
+      200,
+      sessions.list().map((s) => s.info()),
+    );
   });
 
   http.route('DELETE', WEBRTC_PATH, (req, res) => {

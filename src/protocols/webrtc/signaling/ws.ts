@@ -16,7 +16,8 @@ export function mountWebRtcWs(hub: WsHub, sessions: PeerSessions): void {
     }
     const aborter = new AbortController();
     conn.onClose(() => aborter.abort());
-    const { session, answer } = await sessions.answer({
+    // Aborting (the socket closing) also ends the session once it exists: see OfferRequest.signal.
+    const { answer } = await sessions.answer({
       sdp: msg.value,
       src: conn.query.get('src') ?? undefined,
       dst: conn.query.get('dst') ?? undefined,
@@ -25,7 +26,6 @@ export function mountWebRtcWs(hub: WsHub, sessions: PeerSessions): void {
       userAgent: conn.userAgent,
       signal: aborter.signal,
     });
-    conn.onClose(() => session.close());
     conn.send({ type: 'webrtc/answer', value: answer });
   });
   // ICE-lite: the gateway never checks the browser's candidates, it answers the checks they send.

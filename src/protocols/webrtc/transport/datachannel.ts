@@ -21,6 +21,8 @@ export interface DataChannelIo {
   send(streamId: number, ppid: number, payload: Buffer, ordered: boolean): void;
   /** Resets the outgoing stream (RFC 8831 §6.7) and forgets the channel. */
   reset(streamId: number): void;
+  /** Bytes of this stream's messages not yet handed to the network. */
+  bufferedAmount(streamId: number): number;
   readonly maxMessageSize: number;
 }
 
@@ -54,6 +56,11 @@ export class DataChannel extends SafeEmitter<DataChannelEvents> {
 
   get readyState(): DataChannelState {
     return this.#state;
+  }
+
+  /** Bytes sent with `send()` and not yet handed to the network (SCTP congestion window full). */
+  get bufferedAmount(): number {
+    return this.#state === 'closed' ? 0 : this.#io.bufferedAmount(this.id);
   }
 
   /** The DCEP channel type byte: reliable, unordered when asked. */

@@ -147,7 +147,7 @@ export class DtlsSession {
     if (this.#closed) return;
     if (this.#connected) {
       try {
-        this.#opts.send(this.closeNotifyRecord());
+        this.#opts.send(closeNotifyRecord(this.#server));
       } catch {
         // a broken cipher state must not stop the teardown
       }
@@ -158,27 +158,6 @@ export class DtlsSession {
     this.#lower.closed = true;
     this.#lower.onData = () => {};
     for (const off of this.#unsubscribe.splice(0)) off();
-  }
-
-  /**
-   * The `close_notify` alert as a DTLS 1.2 record of the current write epoch, encrypted the way
-   * werift encrypts application data, with the next record sequence number (RFC 6347 §4.1).
-   */
-  closeNotifyRecord(): Buffer {
-    const state = this.#server as unknown as WeriftRecordState;
-    const { dtls } = state;
-    const plain: WeriftPlaintext = {
-      recordLayerHeader: {
-        contentType: CONTENT_TYPE_ALERT,
-        protocolVersion: dtls.version,
-        epoch: dtls.epoch,
-        sequenceNumber: ++dtls.recordSequenceNumber,
-        contentLen: 2,
-      },
-      fragment: Buffer.from([ALERT_WARNING, ALERT_CLOSE_NOTIFY]),
-    };
-    const sealed = state.cipher.encryptPacket(plain);
-    return serializeRecord(sealed);
   }
 
   #onConnect(): void {
@@ -209,6 +188,28 @@ export class DtlsSession {
     if (this.#closed) return;
     this.#opts.onClosed(reason);
   }
+}
+
+/**
+ * The `close_notify` alert of a connected werift DTLS socket (client or server) as a DTLS 1.2
+ * record of its current write epoch, sealed the way werift seals application data (its
+ * `DtlsSocket.send`), with the next record sequence number (RFC 6347 §4.1). Advances the socket's
+ * sequence number.
+ */
+export function closeNotifyRecord(socket: object): Buffer {
+  const state = socket as WeriftRecordState;
+  const { dtls } = state;
+  const plain: WeriftPlaintext = {
+    recordLayerHeader: {
+      contentType: CONTENT_TYPE_ALERT,
+      protocolVersion: dtls.version,
+      epoch: dtls.epoch,
+      sequenceNumber: ++dtls.recordSequenceNumber,
+      contentLen: 2,
+    },
+    fragment: Buffer.from([ALERT_WARNING, ALERT_CLOSE_NOTIFY]),
+  };
+  return serializeRecord(state.cipher.encryptPacket(plain));
 }
 
 /** A DTLS record: 13-byte header, then the (sealed) fragment. */

@@ -36,6 +36,8 @@ export class SctpSession {
   /** Messages waiting for werift, in send order. */
   #queue: { streamId: number; ppid: number; payload: Buffer; ordered: boolean }[] = [];
   #pumping = false;
+  /** Bytes queued per stream and not yet handed to the network (a channel's `bufferedAmount`). */
+  readonly #buffered = new Map<number, number>();
   readonly #io: DataChannelIo;
 
   constructor(opts: SctpSessionOptions) {
@@ -53,6 +55,7 @@ export class SctpSession {
       maxMessageSize: opts.maxMessageSize,
       send: (streamId, ppid, payload, ordered) => this.#send(streamId, ppid, payload, ordered),
       reset: (streamId) => this.#reset(streamId),
+      bufferedAmount: (streamId) => this.#buffered.get(streamId) ?? 0,
     };
     this.#assoc.onReceive.subscribe((streamId, ppid, data) => this.#onReceive(streamId, ppid, data));
     this.#assoc.onReconfigStreams.subscribe((ids) => {
@@ -121,6 +124,7 @@ export class SctpSession {
   #send(streamId: number, ppid: number, payload: Buffer, ordered: boolean): void {
     if (!this.established) return;
     this.#queue.push({ streamId, ppid, payload, ordered });
+    this.#buffered.set(streamId, (this.#buffered.get(streamId) ?? 0) + payload.length);
     if (!this.#pumping) void this.#pump();
   }
 
@@ -138,6 +142,9 @@ export class SctpSession {
         for (const m of batch) {
           if (this.#closed) return;
           await this.#assoc.send(m.streamId, m.ppid, m.payload, { ordered: m.ordered });
+          const left = (this.#buffered.get(m.streamId) ?? 0) - m.payload.length;
+          if (left > 0) this.#buffered.set(m.streamId, left);
+          else this.#buffered.delete(m.streamId);
         }
       }
     } catch (err) {

@@ -298,10 +298,15 @@ export class WebRtcServer {
       return;
     }
     const ufrag = msg.username?.split(':', 1)[0];
-    const transport = ufrag === undefined ? undefined : this.#byUfrag.get(ufrag);
+    if (ufrag === undefined) {
+      this.counters.stunRejected++;
+      path.send(bindingError(msg, 400, 'Bad Request')); // RFC 8489 §9.1.3: no USERNAME
+      return;
+    }
+    const transport = this.#byUfrag.get(ufrag);
     if (!transport || transport.state === 'closed') {
       this.counters.stunUnknownUsername++;
-      this.#reply(path, bindingError(msg, 401, 'Unauthorized'));
+      path.send(bindingError(msg, 401, 'Unauthorized'));
       return;
     }
     let check: ReturnType<typeof checkBindingRequest>;
@@ -315,7 +320,7 @@ export class WebRtcServer {
       this.counters.stunRejected++;
       const code = check.ok ? 401 : check.code;
       if (code !== undefined)
-        this.#reply(path, bindingError(msg, code, code === 400 ? 'Bad Request' : 'Unauthorized'));
+        path.send(bindingError(msg, code, code === 400 ? 'Bad Request' : 'Unauthorized'));
       return;
     }
     this.#route(transport, path);
@@ -337,10 +342,6 @@ export class WebRtcServer {
       previous?.transport.dropPath(path);
       this.#udpRoutes.set(path.key, { transport, path });
     }
-  }
-
-  #reply(path: IcePath, response: Buffer): void {
-    path.send(response);
   }
 
   /** `@close` of a transport: drop its routes and end its TCP connections (after its alert). */

@@ -213,7 +213,8 @@ export class WebRtcTransport extends SafeEmitter<WebRtcTransportEvents> {
   pathClosed(path: IcePath): void {
     if (this.#state === 'closed' || !this.#paths.has(path.key)) return;
     this.dropPath(path);
-    if (!this.#selected) this.close(new InvalidStateError(`webrtc transport ${this.id}: its TCP connection closed`));
+    if (!this.#selected)
+      this.close(new InvalidStateError(`webrtc transport ${this.id}: its TCP connection closed`));
   }
 
   /**
@@ -292,8 +293,7 @@ export class WebRtcTransport extends SafeEmitter<WebRtcTransportEvents> {
 
   /** Sends on the selected path; false (and nothing thrown) when there is none or it is closed. */
   #write(packet: Buffer): boolean {
-    const path = this.#selected;
-    if (!path || !path.send(packet)) return false;
+    if (!this.#selected?.send(packet)) return false;
     this.counters.bytesOut += packet.length;
     return true;
   }
