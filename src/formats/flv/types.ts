@@ -57,7 +57,10 @@ export type FlvVideoTag =
 export type FlvAudioTag =
   /** A sequence header: the AudioSpecificConfig (AAC) or OpusHead (Opus). */
   | { type: 'config'; codec: FlvAudioCodec; record: Buffer }
-  /** A coded frame; times in the clock rate given to the parser. */
+  /**
+   * A coded frame; times in the clock rate given to the parser. `channels` is the SoundType bit's
+   * count (1 or 2) for G.711, and 0 for AAC and Opus, whose configuration carries it.
+   */
   | { type: 'frame'; codec: FlvAudioCodec; frame: Frame; channels: number }
   | { type: 'end'; codec: FlvAudioCodec }
   | { type: 'skip'; reason: string };
