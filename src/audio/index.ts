@@ -23,7 +23,7 @@ export {
   OpusEncoder,
   type OpusEncoderOptions,
 } from './opus.ts';
-export { OPUS_SAMPLE_RATE, opusHeapStats } from './opus-wasm.ts';
+export { OPUS_SAMPLE_RATE, type OpusHeapStats, opusHeapStats } from './opus-wasm.ts';
 export {
   createPacketDecoder,
   createPacketEncoder,

@@ -8,15 +8,16 @@
  */
 import { opusPacketDuration } from '../codecs/opus/toc.ts';
 import { BadRequestError, InvalidStateError } from '../core/errors.ts';
+import { singleFramePacket, splitOpusFrames } from './opus-frames.ts';
 import {
   OPUS_MAX_ENCODE_FRAME,
-  OPUS_MAX_PACKET_BYTES,
   OPUS_SAMPLE_RATE,
   OPUS_SET_BITRATE,
   OPUS_SET_COMPLEXITY,
   OpusHandle,
   opusErrorName,
 } from './opus-wasm.ts';
+import { concatPcm } from './pcm.ts';
 import type { OpusApplication } from './types.ts';
 
 /** Frame sizes libopus encodes, samples per channel at 48 kHz: 2.5, 5, 10, 20, 40, 60 ms. */
@@ -42,8 +43,8 @@ export interface OpusDecoderOptions {
 /**
  * Decodes Opus packets to interleaved S16 PCM at 48 kHz. Never throws for bad input: a packet
  * whose TOC is unreadable (empty, bad frame count, over 120 ms) gives an empty result, a packet
- * libopus rejects (or one over 4000 bytes) gives silence of the duration its TOC announces; both
- * count in `errors`.
+ * libopus rejects (or one of up to 60 ms over 4000 bytes) gives silence of the duration its TOC
+ * announces; both count in `errors`.
  */
 export class OpusDecoder {
   /** Output sample rate, Hz. */
@@ -70,7 +71,7 @@ export class OpusDecoder {
 
   /**
    * Decodes one packet to `duration × channels` interleaved samples (duration from the TOC, 120 to
-   * 5760). See the class comment for bad packets.
+   * 5760). See the class comment for bad packets. Packets over 60 ms are decoded frame by frame.
    * @throws InvalidStateError after `free()` (the only exception).
    */
   decode(packet: Uint8Array): Int16Array {
@@ -82,16 +83,24 @@ export class OpusDecoder {
       this.#errors++;
       return new Int16Array(0);
     }
-    if (packet.length > OPUS_MAX_PACKET_BYTES) return this.#silence(duration);
-    let result: Int16Array | number;
+    if (duration <= OPUS_MAX_ENCODE_FRAME) {
+      const result = this.#handle.decode(packet);
+      return typeof result === 'number' ? this.#silence(duration) : result;
+    }
+    // Over 60 ms: one frame at a time (see opus-frames.ts); same samples as decoding it whole.
+    let frames: Uint8Array[];
     try {
-      result = this.#handle.decode(packet);
+      frames = splitOpusFrames(packet);
     } catch {
-      // A trap inside the WebAssembly module: treat like a rejected packet.
       return this.#silence(duration);
     }
-    if (typeof result === 'number') return this.#silence(duration);
-    return result;
+    const parts: Int16Array[] = [];
+    for (const frame of frames) {
+      const result = this.#handle.decode(singleFramePacket(packet[0], frame));
+      if (typeof result === 'number') return this.#silence(duration);
+      parts.push(result);
+    }
+    return concatPcm(parts);
   }
 
   /** Releases the native decoder. Safe to call any number of times. */

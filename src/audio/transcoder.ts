@@ -11,8 +11,8 @@
  * pts converted to the output clock. Output timestamps are therefore always continuous. The input
  * timeline is tracked only to decide what a jump means:
  *
- * - Within ±2.5 ms of the expected pts (the previous frame's pts plus its decoded duration): jitter,
- *   ignored.
+ * - Within ±2.5 ms of the expected pts (the previous frame's expected pts plus its decoded
+ *   duration): jitter, ignored; the nominal timeline is kept, so jitter never accumulates.
  * - Forward by more than that, up to `maxGapMs` (lost packets, a talk-back pause, a skipped bad
  *   packet): the gap is filled with silence, so later output lines up with the input again.
  * - Backwards, or forward beyond `maxGapMs` (a source restart, a timestamp reset): re-anchored, i.e.
@@ -47,8 +47,13 @@ const DEFAULT_MAX_GAP_MS = 1000;
 const JITTER_MS = 2.5;
 const MS_PER_SECOND = 1000;
 
+/** Channel count with the SDP default: 2 for Opus (RFC 7587 7), 1 otherwise. */
+function channelsOf(codec: Codec): number {
+  return codec.channels ?? (codec.name === 'OPUS' ? 2 : 1);
+}
+
 function sameCodec(a: Codec, b: Codec): boolean {
-  return a.name === b.name && a.clockRate === b.clockRate && (a.channels ?? 1) === (b.channels ?? 1);
+  return a.name === b.name && a.clockRate === b.clockRate && channelsOf(a) === channelsOf(b);
 }
 
 export class AudioTranscoder {
@@ -140,13 +145,12 @@ export class AudioTranscoder {
     if (pcm.length === 0) return [];
     const format = this.#decoder.format;
     const parts: Int16Array[] = [];
-    const gap = this.#gapBefore(frame.pts, format.sampleRate);
+    const gap = this.#align(frame.pts, pcm.length / format.channels, format.sampleRate);
     if (gap > 0) {
       parts.push(this.#resampler.process(new Int16Array(gap * format.channels), format));
       this.#stats.gapsFilled++;
       this.#stats.silenceSamples += gap;
     }
-    this.#expected = frame.pts + pcm.length / format.channels;
     parts.push(this.#resampler.process(pcm, format));
     return this.#packetize(parts, false);
   }
@@ -165,8 +169,7 @@ export class AudioTranscoder {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#retiredErrors += this.#decoder.errors;
-    this.#decoder.free();
+    this.#decoder.free(); // its error count stays readable for `stats`
     this.#encoder.free();
     this.#resampler.reset();
     this.#framer.reset();
@@ -188,18 +191,23 @@ export class AudioTranscoder {
   }
 
   /**
-   * Input samples of silence to insert before a frame at `pts` (0 for none); anchors the output on
-   * the first frame and counts re-anchors.
+   * Places a frame of `duration` samples at input `pts` on the timeline; returns the samples of
+   * silence to insert before it (0 for none). The first frame anchors the output. Jitter keeps
+   * the nominal timeline (so it cannot accumulate); a gap or a jump moves it to the frame.
    */
-  #gapBefore(pts: number, rate: number): number {
+  #align(pts: number, duration: number, rate: number): number {
+    const expected = this.#expected;
+    this.#expected = pts + duration;
     if (this.#origin === undefined) {
       this.#origin = Math.round((pts * this.#encoder.format.sampleRate) / rate);
       return 0;
     }
-    if (this.#expected === undefined) return 0;
-    const delta = pts - this.#expected;
-    const jitter = (rate * JITTER_MS) / MS_PER_SECOND;
-    if (Math.abs(delta) <= jitter) return 0;
+    if (expected === undefined) return 0;
+    const delta = pts - expected;
+    if (Math.abs(delta) <= (rate * JITTER_MS) / MS_PER_SECOND) {
+      this.#expected = expected + duration;
+      return 0;
+    }
     if (delta > 0 && delta <= (rate * this.#maxGapMs) / MS_PER_SECOND) return Math.round(delta);
     this.#stats.reanchors++;
     return 0;

@@ -81,7 +81,10 @@ describe('G.711 A-law', () => {
   ];
   test('encodeAlaw() gives the reference code points', () => {
     for (const [sample, code] of KNOWN) assert.equal(alawFromSample(sample), code, `sample ${sample}`);
-    assert.deepEqual([...encodeAlaw(Int16Array.from(KNOWN.map((k) => k[0])))], KNOWN.map((k) => k[1]));
+    assert.deepEqual(
+      [...encodeAlaw(Int16Array.from(KNOWN.map((k) => k[0])))],
+      KNOWN.map((k) => k[1]),
+    );
   });
 
   test('decodeAlaw() gives the reference values', () => {
@@ -108,7 +111,9 @@ describe('G.711 A-law', () => {
     for (let code = 0; code < 256; code++) assert.equal(alawFromSample(sampleFromAlaw(code)), code);
   });
 
-  test('A-law agrees with ffmpeg pcm_alaw over every code and sample', { skip: !hasFfmpeg && 'no ffmpeg' }, () => {
+  test('A-law agrees with ffmpeg pcm_alaw over every code and sample', {
+    skip: !hasFfmpeg && 'no ffmpeg',
+  }, () => {
     compareWithFfmpeg('alaw', encodeAlaw, decodeAlaw);
   });
 });
@@ -126,7 +131,10 @@ describe('G.711 µ-law', () => {
   ];
   test('encodeUlaw() gives the reference code points', () => {
     for (const [sample, code] of KNOWN) assert.equal(ulawFromSample(sample), code, `sample ${sample}`);
-    assert.deepEqual([...encodeUlaw(Int16Array.from(KNOWN.map((k) => k[0])))], KNOWN.map((k) => k[1]));
+    assert.deepEqual(
+      [...encodeUlaw(Int16Array.from(KNOWN.map((k) => k[0])))],
+      KNOWN.map((k) => k[1]),
+    );
   });
 
   test('decodeUlaw() gives the reference values', () => {
@@ -156,7 +164,9 @@ describe('G.711 µ-law', () => {
     }
   });
 
-  test('µ-law agrees with ffmpeg pcm_mulaw over every code and sample', { skip: !hasFfmpeg && 'no ffmpeg' }, () => {
+  test('µ-law agrees with ffmpeg pcm_mulaw over every code and sample', {
+    skip: !hasFfmpeg && 'no ffmpeg',
+  }, () => {
     compareWithFfmpeg('mulaw', encodeUlaw, decodeUlaw);
   });
 });

@@ -2,7 +2,14 @@
 import type { Frame } from '../../../src/core/media.ts';
 
 /** `seconds` of a sine at `hz`, `channels` identical channels, amplitude `amp`, interleaved. */
-export function sine(rate: number, hz: number, samples: number, channels = 1, amp = 10000, phase = 0): Int16Array {
+export function sine(
+  rate: number,
+  hz: number,
+  samples: number,
+  channels = 1,
+  amp = 10000,
+  phase = 0,
+): Int16Array {
   const out = new Int16Array(samples * channels);
   for (let i = 0; i < samples; i++) {
     const v = Math.round(amp * Math.sin(2 * Math.PI * hz * (i / rate) + phase));
@@ -76,7 +83,8 @@ export function chunks(pcm: Int16Array, samples: number, channels = 1): Int16Arr
 export function ptsGaps(frames: readonly Frame[], step: number): string[] {
   const gaps: string[] = [];
   for (let i = 1; i < frames.length; i++) {
-    if (frames[i].pts !== frames[i - 1].pts + step) gaps.push(`#${i}: ${frames[i - 1].pts} -> ${frames[i].pts}`);
+    if (frames[i].pts !== frames[i - 1].pts + step)
+      gaps.push(`#${i}: ${frames[i - 1].pts} -> ${frames[i].pts}`);
   }
   return gaps;
 }
