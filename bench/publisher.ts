@@ -2,7 +2,7 @@
  * The bench's RTP publisher (a worker process): plays the clip in real time, looped, either to an
  * RTSP server (ANNOUNCE, SETUP `mode=record` over TCP interleaved, RECORD: mediagate and the
  * ceiling) or as plain RTP over UDP (gst-rtsp-server's `udpsrc`, Janus's streaming mountpoint).
- * It remembers when the last packet of every frame left (CLOCK_MONOTONIC, µs), keyed by the
+ * It remembers when each frame was handed to the socket (CLOCK_MONOTONIC, µs), keyed by the
  * frame's identity (see clip.ts), so the bench can tell the latency each reader saw.
  *
  * ops: start { clip, rtsp?: url, udp?: port } -> { packets, bitrate }; sends { sinceUs } ->
@@ -102,9 +102,9 @@ function play(c: Clip, out: Output): void {
         seq = (seq + 1) & 0xffff;
         counters.bytes += p.length;
       }
+      // Noted before the write: a fast reader on the other core may get it before the call returns.
+      sends.push([frame.key, monoUs()]);
       out.send(frame.packets);
-      const now = monoUs();
-      sends.push([frame.key, now]);
       counters.frames++;
       counters.packets += frame.packets.length;
       if (++index === c.frames.length) {

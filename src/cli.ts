@@ -37,8 +37,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     else if (arg === '--rtsp-user') {
       rtspUser = argv[++i];
       if (!rtspUser) return { kind: 'error', message: `${arg} needs a NAME` };
-    } else
-    if (arg === '-c' || arg === '--config') {
+    } else if (arg === '-c' || arg === '--config') {
       const file = argv[++i];
       if (!file) return { kind: 'error', message: `${arg} needs a FILE` };
       configFiles.push(file);

@@ -53,6 +53,7 @@ export function param(name) {
 
 const PAGES = [
   ['index.html', 'Streams'],
+  ['recordings.html', 'Recordings'],
   ['log.html', 'Log'],
   ['diag.html', 'Diagnostics'],
 ];

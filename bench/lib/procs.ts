@@ -3,7 +3,7 @@
  * through one `ProcessGroup`, which kills them all on exit, on SIGINT/SIGTERM and on a crash, so a
  * failed or interrupted run leaves nothing behind. CPU time and RSS come from /proc (Linux only).
  */
-import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`, 100 on Linux). */
@@ -117,12 +117,13 @@ export class ProcessGroup {
   }
 }
 
-/** Runs a command to completion and returns its stdout (first line if `firstLine`), or undefined. */
+/**
+ * Runs a command to completion and returns its stdout (first line if `firstLine`), or undefined
+ * if it could not run or printed nothing (`janus --version` exits 1 after printing its version).
+ */
 export function commandOutput(command: string, args: string[], firstLine = true): string | undefined {
-  try {
-    const out = execFileSync(command, args, { encoding: 'utf8', timeout: 10000, stdio: 'pipe' }).trim();
-    return firstLine ? out.split('\n')[0] : out;
-  } catch {
-    return undefined;
-  }
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 10000, stdio: 'pipe' });
+  const out = (r.stdout ?? '').trim();
+  if (r.error || out === '' || (r.status !== 0 && r.status !== 1)) return undefined;
+  return firstLine ? out.split('\n')[0] : out;
 }

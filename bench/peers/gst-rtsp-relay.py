@@ -36,9 +36,9 @@ def main() -> None:
     Gst.init(None)
     caps = (
         "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96,"
-        f'packetization-mode=(string)1,sprop-parameter-sets=(string)"{args.sprop}"'
+        f'packetization-mode=(string)1,sprop-parameter-sets=(string)\\"{args.sprop}\\"'
     )
-    src = f"udpsrc address=127.0.0.1 port={args.udp_port} buffer-size=4194304 caps='{caps}'"
+    src = f'udpsrc address=127.0.0.1 port={args.udp_port} buffer-size=4194304 caps="{caps}"'
     if args.mode == "repay":
         launch = f"( {src} ! rtph264depay ! rtph264pay name=pay0 pt=96 mtu=1212 config-interval=-1 )"
     else:

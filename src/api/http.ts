@@ -4,7 +4,13 @@
  * routed by path, optionally also over TLS (`attachTls`). An `authorize` hook (src/auth/) sees
  * every request before its handler and every upgrade. Owns its servers and every connection on them.
  */
-import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -46,9 +52,28 @@ export interface Refusal {
 }
 
 /** Decides whether a request may reach its handler: undefined lets it through. */
-export type Authorizer = (req: IncomingMessage, route: RouteInfo) => Promise<Refusal | undefined> | Refusal | undefined;
+export type Authorizer = (
+  req: IncomingMessage,
+  route: RouteInfo,
+) => Promise<Refusal | undefined> | Refusal | undefined;
 
-const SERVER_OPTIONS = { requestTimeout: 60_000, headersTimeout: 15_000, maxHeaderSize: 16 * 1024 };
+/**
+ * Slow clients: the headers within 15 s, the whole request within 60 s, checked every 5 s (Node's
+ * default check interval, 30 s, would let a slowloris client hold a socket for up to 45 s).
+ */
+const SERVER_OPTIONS = {
+  requestTimeout: 60_000,
+  headersTimeout: 15_000,
+  connectionsCheckingInterval: 5_000,
+  maxHeaderSize: 16 * 1024,
+};
+/** Node's parser and timeout errors (`clientError`) that have their own status; the rest are 400. */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+/** Default of `HttpOptions.maxConnections`. */
+export const DEFAULT_MAX_CONNECTIONS = 2048;
 
 const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -89,6 +114,11 @@ export function sendError(res: ServerResponse, status: number, message: string):
 
 export interface HttpOptions {
   maxBodyBytes: number;
+  /**
+   * Open connections (WebSocket ones included) per listener above which a new connection is
+   * closed at once, before a byte is read, and counted in `dropped`. Default 2048.
+   */
+  maxConnections?: number;
   /** Value for Access-Control-Allow-Origin; no CORS headers when undefined. */
   origin?: string;
   log: Logger;
@@ -105,6 +135,9 @@ export class HttpServer {
   readonly #prefixRoutes: { prefix: string; method: string; handler: Handler }[] = [];
   readonly #upgrades = new Map<string, UpgradeHandler>();
   readonly #sockets = new Set<Socket | Duplex>();
+  /** Connections closed at once because `maxConnections` were open. */
+  dropped = 0;
+  #lastDropLog = 0;
   #closed = false;
 
   constructor(private readonly opts: HttpOptions) {
@@ -118,21 +151,39 @@ export class HttpServer {
    */
   attachTls(options: SecureContextOptions): HttpsServer {
     if (this.tlsServer || this.#closed) throw new InvalidStateError('TLS already attached or server closed');
-    this.tlsServer = createHttpsServer({ ...SERVER_OPTIONS, ...options }, (req, res) => this.#handle(req, res));
+    this.tlsServer = createHttpsServer({ ...SERVER_OPTIONS, ...options }, (req, res) =>
+      this.#handle(req, res),
+    );
     this.#wire(this.tlsServer);
     return this.tlsServer;
   }
 
   #wire(server: Server | HttpsServer): void {
     server.keepAliveTimeout = 5000;
+    server.maxConnections = this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    server.on('drop', (data?: { remoteAddress?: string }) => {
+      this.dropped++;
+      const now = performance.now();
+      if (now - this.#lastDropLog < 10_000) return;
+      this.#lastDropLog = now;
+      this.opts.log.warn(
+        { max: server.maxConnections, dropped: this.dropped, remote: data?.remoteAddress },
+        'HTTP connection refused: limit reached',
+      );
+    });
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
     server.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head));
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-      else socket.destroy();
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      // The status a client can act on: its headers were too big or too slow, or it spoke garbage.
+      const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400;
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
   }
 

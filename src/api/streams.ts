@@ -15,7 +15,11 @@ export interface StreamsApiGuard {
   visible?(req: ApiRequest, name: string): boolean;
 }
 
-export function mountStreamsApi(http: HttpServer, registry: StreamRegistry, guard: StreamsApiGuard = {}): void {
+export function mountStreamsApi(
+  http: HttpServer,
+  registry: StreamRegistry,
+  guard: StreamsApiGuard = {},
+): void {
   http.route('GET', '/api/streams', (req, res) => listStreams(registry, req, res, guard));
   http.route('PUT', '/api/streams', async (req, res) => {
     const { name, sources } = nameAndSources(req);
@@ -37,7 +41,12 @@ export function mountStreamsApi(http: HttpServer, registry: StreamRegistry, guar
   });
 }
 
-function listStreams(registry: StreamRegistry, req: ApiRequest, res: ServerResponse, guard: StreamsApiGuard): void {
+function listStreams(
+  registry: StreamRegistry,
+  req: ApiRequest,
+  res: ServerResponse,
+  guard: StreamsApiGuard,
+): void {
   const name = req.query.get('src');
   if (name !== null) {
     sendJson(res, 200, registry.require(name).info());

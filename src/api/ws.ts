@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { errorMessage, MediagateError } from '../core/errors.ts';
+import { errorMessage, MediagateError, ParseError } from '../core/errors.ts';
 import { maskSecrets } from '../core/mask.ts';
 import type { Logger } from '../log/logger.ts';
 import type { HttpServer } from './http.ts';
@@ -15,6 +15,24 @@ import type { HttpServer } from './http.ts';
 export interface WsMessage {
   type: string;
   value?: unknown;
+}
+
+/**
+ * Parses one text message of a client: JSON of the shape `{"type": string, "value"?: any}`.
+ * Pure; throws only ParseError (the hub answers it with an `error` message). Bounded by the hub's
+ * `maxPayload`, so no length check here.
+ */
+export function parseWsMessage(data: Buffer | string): WsMessage {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+  } catch (err) {
+    throw new ParseError('ws', errorMessage(err));
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as WsMessage).type !== 'string') {
+    throw new ParseError('ws', 'expected {"type": string, "value": ...}');
+  }
+  return parsed as WsMessage;
 }
 
 export class WsConnection {
@@ -142,11 +160,7 @@ export class WsHub {
     if (isBinary) return; // binary from the client is only used by publish modes that register their own handling
     let msg: WsMessage;
     try {
-      const parsed: unknown = JSON.parse(data.toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || typeof (parsed as WsMessage).type !== 'string') {
-        throw new Error('expected {"type": string, "value": ...}');
-      }
-      msg = parsed as WsMessage;
+      msg = parseWsMessage(data);
     } catch (err) {
       conn.sendError(`malformed message: ${errorMessage(err)}`);
       return;

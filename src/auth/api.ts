@@ -39,7 +39,8 @@ export function mountAuthApi(http: HttpServer, auth: AuthService | undefined): v
 
   http.route('GET', '/api/token', (req, res) => {
     const p = auth?.principalOf(req.raw);
-    if (!auth || !p) throw new BadRequestError('auth is not configured: every stream is open without a token');
+    if (!auth || !p)
+      throw new BadRequestError('auth is not configured: every stream is open without a token');
     if (p.via === 'token') throw new HttpError(403, 'forbidden');
     const names = [...new Set(req.query.getAll('src').filter((s) => s !== ''))];
     if (names.length === 0) throw new BadRequestError('missing ?src=NAME (or src=* for every stream)');

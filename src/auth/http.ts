@@ -2,7 +2,7 @@
  * The one access check of the HTTP layer (`HttpServer.authorize`): every request and every
  * WebSocket upgrade is matched against the policy table (`policy.ts`), its credentials checked
  * (after the throttle's delay for an address that failed before), and refused with 401 (no or
- * bad credentials; `WWW-Authenticate: Basic` unless the request says it comes from a script),
+ * bad credentials; `WWW-Authenticate: Basic` unless the request comes from a page's script),
  * 403 (not allowed) or 429 (too many failures). Refusals say nothing more, are logged with the
  * remote address and counted.
  */
@@ -14,6 +14,16 @@ import { permits, requirementOf } from './policy.ts';
 import { type FailureReason, type Principal, REALM } from './types.ts';
 
 const CHALLENGE = `Basic realm="${REALM}", charset="UTF-8"`;
+
+/**
+ * True for a request made by a page's script (fetch, XHR, WebSocket: `Sec-Fetch-Dest: empty`) or
+ * one that says so (`X-Requested-With`). They get no challenge: the browser would answer it with
+ * its own login dialog over a page that handles the 401 itself (web/auth.js). Navigations, media
+ * elements and non-browser clients get `WWW-Authenticate: Basic`.
+ */
+function fromScript(req: IncomingMessage): boolean {
+  return req.headers['x-requested-with'] !== undefined || req.headers['sec-fetch-dest'] === 'empty';
+}
 
 export function createHttpAuthorizer(auth: AuthService): Authorizer {
   const options = { publicMetrics: auth.config.publicMetrics, publicHealth: auth.config.publicHealth };
@@ -32,8 +42,7 @@ export function createHttpAuthorizer(auth: AuthService): Authorizer {
         message: 'too many failed logins; try again later',
         headers: { 'retry-after': '60' },
       };
-    // A page's script (the login form) asks without the challenge, so the browser shows no dialog.
-    const headers: Record<string, string> = req.headers['x-requested-with'] ? {} : { 'www-authenticate': CHALLENGE };
+    const headers: Record<string, string> = fromScript(req) ? {} : { 'www-authenticate': CHALLENGE };
     const message = reason === 'missing' ? 'authentication required' : 'invalid or expired credentials';
     return { status: 401, message, headers };
   }

@@ -4,6 +4,7 @@
  * `authorize` hook (`http.ts`) and the RTSP server its access check (`rtsp.ts`). One instance per
  * gateway; without an `auth:` section there is none and everything is open.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Authorizer } from '../api/http.ts';
 import type { AuthConfig } from '../config/schema.ts';
@@ -21,7 +22,16 @@ export type { Principal, Requirement } from './types.ts';
 /** The user name of requests let in by `localhost_bypass` (no configured name can look like it). */
 export const LOCALHOST_USER = '(localhost)';
 
-const LOCALHOST: Principal = { user: LOCALHOST_USER, role: 'admin', read: '*', publish: '*', via: 'localhost' };
+/** The gateway's own user, for the children it starts (`(` cannot start a configured name). */
+export const INTERNAL_USER = '(mediagate)';
+
+const LOCALHOST: Principal = {
+  user: LOCALHOST_USER,
+  role: 'admin',
+  read: '*',
+  publish: '*',
+  via: 'localhost',
+};
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
 export function isLoopback(address: string | undefined): boolean {
@@ -31,6 +41,11 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 export class AuthService {
+  /**
+   * Credentials of the gateway's own admin, for the child processes it starts (ffmpeg reading a
+   * stream from or publishing to its RTSP server): a random password only this process knows.
+   */
+  readonly internal = { username: INTERNAL_USER, password: randomBytes(18).toString('base64url') };
   readonly users: UserStore;
   readonly tokens: TokenSigner;
   readonly throttle: FailureThrottle;
@@ -47,7 +62,7 @@ export class AuthService {
     readonly log: Logger,
     throttle: ThrottleOptions = {},
   ) {
-    this.users = new UserStore(config.users);
+    this.users = new UserStore(config.users, this.internal);
     this.tokens = new TokenSigner(config.tokenSecret);
     this.throttle = new FailureThrottle(throttle);
     this.authorizeHttp = createHttpAuthorizer(this);

@@ -58,7 +58,9 @@ function derive(password: string, salt: Buffer, keyLength: number, params: Scryp
   return new Promise((resolve, reject) => {
     // maxmem must cover 128 * N * r bytes, which the default (32 MiB) does not for large N.
     const maxmem = 256 * params.N * params.r + 1024 * 1024;
-    scrypt(password, salt, keyLength, { ...params, maxmem }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(password, salt, keyLength, { ...params, maxmem }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 

@@ -62,7 +62,10 @@ export function logSecurityWarnings(config: Config, auth: AuthService | undefine
     return;
   }
   for (const user of auth.users.plainText())
-    log.warn({ user }, 'password stored in plain text: replace it with the output of mediagate --hash-password');
+    log.warn(
+      { user },
+      'password stored in plain text: replace it with the output of mediagate --hash-password',
+    );
   for (const user of auth.users.withoutHa1())
     log.info({ user }, 'no rtsp_ha1 for this user: RTSP Digest is not possible, Basic only');
   if (config.auth?.localhostBypass)
@@ -70,5 +73,7 @@ export function logSecurityWarnings(config: Config, auth: AuthService | undefine
       'auth.localhost_bypass: requests from 127.0.0.1 and ::1 act as admin; behind a reverse proxy on this host, so does everyone',
     );
   if (exposed(config.api.listen) && !config.api.tlsListen)
-    log.info('API served without TLS: passwords cross the network in the clear (set api.tls_listen or use a TLS proxy)');
+    log.info(
+      'API served without TLS: passwords cross the network in the clear (set api.tls_listen or use a TLS proxy)',
+    );
 }

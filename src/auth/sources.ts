@@ -52,7 +52,8 @@ export function listeningPorts(): Set<number> {
 export function isLocalHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost') || h === hostname().toLowerCase()) return true;
-  if (h === '0.0.0.0' || h === '::' || h === '::1' || /^(::ffff:)?127\./.test(h) || /^0+$/.test(h)) return true;
+  if (h === '0.0.0.0' || h === '::' || h === '::1' || /^(::ffff:)?127\./.test(h) || /^0+$/.test(h))
+    return true;
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) if (a.address.toLowerCase() === h) return true;
   }
@@ -81,7 +82,12 @@ async function checkFile(url: string, opts: SourceGuardOptions): Promise<void> {
     return;
   }
   // The same path the file source will open (see src/protocols/file/source.ts).
-  const path = resolve(url.slice('file:'.length).split('#')[0].replace(/^\/\/(?=\/)/, ''));
+  const path = resolve(
+    url
+      .slice('file:'.length)
+      .split('#')[0]
+      .replace(/^\/\/(?=\/)/, ''),
+  );
   const root = resolve(opts.fileRoot);
   const inside = (p: string, r: string) => p === r || p.startsWith(r.endsWith(sep) ? r : r + sep);
   const refuse = () => new BadRequestError('file: source outside api.file_root');

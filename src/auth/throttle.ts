@@ -1,8 +1,8 @@
 /**
  * Slows down password guessing: a per-address count of failed logins (wrong password, forged or
- * expired token). From the `freeFailures`-th failure on, every request of that address that
- * carries credentials waits `baseDelayMs * 2^(failures - freeFailures)` (at most `maxDelayMs`)
- * before its credentials are even checked, and at most `maxWaiting` of them wait at once: the
+ * expired token). Once an address has `freeFailures` failures (at least one), every request of it
+ * that carries credentials waits `baseDelayMs * 2^(failures - freeFailures)` (at most
+ * `maxDelayMs`) before its credentials are even checked, and at most `maxWaiting` of them wait at once: the
  * rest are refused at once (429). A success does not reset the count (a guesser with one valid
  * account could otherwise reset it between guesses); an address is forgotten `windowMs` after its
  * last failure. The map is bounded (the oldest address goes first) and swept by one timer that
@@ -10,7 +10,7 @@
  */
 
 export interface ThrottleOptions {
-  /** Failures of one address answered without delay. Default 5. */
+  /** Failures of one address before its requests are delayed (at least 1). Default 5. */
   freeFailures?: number;
   /** First delay, ms; it doubles with each further failure. Default 250. */
   baseDelayMs?: number;
@@ -66,9 +66,10 @@ export class FailureThrottle {
 
   /** How long the next credentialed request of `address` waits, ms. */
   delayFor(address: string, now = performance.now()): number {
-    const n = this.failures(address, now) - this.#o.freeFailures;
-    if (n < 0) return 0;
-    return Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** Math.min(n, 30));
+    const failures = this.failures(address, now);
+    const free = Math.max(1, this.#o.freeFailures);
+    if (failures < free) return 0;
+    return Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** Math.min(failures - free, 30));
   }
 
   /** Counts one failed login of `address`. */

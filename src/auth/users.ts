@@ -16,6 +16,8 @@ export interface UserEntry {
   /** Digest HA1 for RTSP, when known (plain-text password or `rtsp_ha1`). */
   ha1: string | undefined;
   principal: Principal;
+  /** The gateway's own user (for its children), not from the config. */
+  internal?: boolean;
 }
 
 /** A user entry that cannot be used; the message names the key. */
@@ -35,7 +37,22 @@ export class UserStore {
   readonly #cache = new Map<string, { entry: UserEntry; until: number }>();
   #dummy: Promise<string> | undefined;
 
-  constructor(users: Record<string, AuthUserConfig>) {
+  /**
+   * `internal`: the gateway's own admin for the child processes it starts (not in the config, so no
+   * configured name can look like it, and never warned about).
+   */
+  constructor(users: Record<string, AuthUserConfig>, internal?: { username: string; password: string }) {
+    if (internal) {
+      const { username: name, password } = internal;
+      const principal: Principal = { user: name, role: 'admin', read: '*', publish: '*', via: 'basic' };
+      this.#users.set(name, {
+        name,
+        password,
+        ha1: digestHa1(name, REALM, password),
+        principal,
+        internal: true,
+      });
+    }
     for (const [name, u] of Object.entries(users)) {
       if (!USER_NAME.test(name))
         throw new UserConfigError(`auth.users.${name}: a user name is 1-64 of A-Z a-z 0-9 . _ @ -`);
@@ -70,7 +87,9 @@ export class UserStore {
 
   /** Users whose password is stored in plain text (start-up warns about them). */
   plainText(): string[] {
-    return [...this.#users.values()].filter((u) => !isPasswordHash(u.password)).map((u) => u.name);
+    return [...this.#users.values()]
+      .filter((u) => !u.internal && !isPasswordHash(u.password))
+      .map((u) => u.name);
   }
 
   /** Users that cannot use RTSP Digest (hashed password and no `rtsp_ha1`). */

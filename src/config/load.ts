@@ -13,7 +13,10 @@ import {
   configSchema,
   DEFAULTS,
   type DiagConfig,
+  type FfmpegConfig,
   KNOWN_SECTIONS,
+  type RecordConfig,
+  type RecordRetention,
 } from './schema.ts';
 
 /** A config file that cannot be used; the message names file, line, key and what was expected. */
@@ -25,6 +28,8 @@ const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: true });
 const validateFile = ajv.compile(configSchema);
 
 export const DEFAULT_CONFIG_FILE = 'mediagate.yaml';
+/** Aliases a config may resolve (yaml's default); more is an alias bomb. */
+const MAX_ALIAS_COUNT = 100;
 
 /** Loads the given files, or `mediagate.yaml` in the working directory if it exists, or defaults. */
 export function loadConfig(files: string[], env: NodeJS.ProcessEnv = process.env): Config {
@@ -61,7 +66,15 @@ export function parseConfigText(
     const pos = lines.linePos(e.pos[0]);
     throw new ConfigError(`${path}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
-  const value = expandEnv(doc.toJS() ?? {}, env, (name) => {
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws a ReferenceError for an alias whose anchor comes later or not at all, and for
+    // an alias bomb ("billion laughs"); both are the file's fault, not ours.
+    throw new ConfigError(`${path}: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const value = expandEnv(js ?? {}, env, (name) => {
     throw new ConfigError(`${path}: environment variable \${${name}} is not set and has no default`);
   });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -90,6 +103,12 @@ function describe(error: ErrorObject | undefined, doc: Document, lines: LineCoun
     expected = `unknown key "${extra}"`;
   } else if (error.keyword === 'enum') {
     expected = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  } else if (error.keyword === 'anyOf' && keys[0] === 'record') {
+    const last = keys.at(-1);
+    expected =
+      last === 'age'
+        ? 'must be seconds or an age such as "90s", "30m", "12h", "7d", "2w"'
+        : 'must be bytes or a size such as "500MB", "10GB", "1.5TiB"';
   } else if (error.keyword === 'anyOf' && keys[0] === 'streams') {
     expected = 'must be a source URL or a list of source URLs';
   } else if (error.keyword === 'pattern' && keys.at(-1)?.endsWith('listen')) {
@@ -165,6 +184,7 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
   }
   const api = section('api');
   const rtsp = section('rtsp');
+  const rtmp = section('rtmp');
   const webrtc = section('webrtc');
   const log = section('log');
   const source = section('source');
@@ -180,6 +200,7 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
       tlsCert: typeof api.tls_cert === 'string' ? resolve(api.tls_cert) : undefined,
       tlsKey: typeof api.tls_key === 'string' ? resolve(api.tls_key) : undefined,
       fileRoot: typeof api.file_root === 'string' ? resolve(api.file_root) : undefined,
+      allowExec: api.allow_exec === true,
     },
     rtsp: {
       listen: (rtsp.listen as string | undefined) ?? DEFAULTS.rtsp.listen,
@@ -193,6 +214,10 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
         rtsp.session_timeout !== undefined
           ? Number(rtsp.session_timeout) * 1000
           : DEFAULTS.rtsp.sessionTimeoutMs,
+    },
+    rtmp: {
+      listen: (rtmp.listen as string | undefined) ?? DEFAULTS.rtmp.listen,
+      maxConnections: (rtmp.max_connections as number | undefined) ?? DEFAULTS.rtmp.maxConnections,
     },
     webrtc: {
       listen: (webrtc.listen as string | undefined) ?? DEFAULTS.webrtc.listen,
@@ -210,6 +235,8 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
           : DEFAULTS.source.idleTimeoutMs,
     },
     diag: normalizeDiag(diag),
+    ffmpeg: normalizeFfmpeg(section('ffmpeg')),
+    record: normalizeRecord(section('record')),
     auth: isPlainObject(raw.auth) ? normalizeAuth(raw.auth) : undefined,
     demo: raw.demo !== false,
     files,
@@ -239,6 +266,68 @@ function normalizeAuth(auth: Section): AuthConfig {
     publicMetrics: auth.public_metrics === true,
     publicHealth: auth.public_health !== false,
   };
+}
+
+/** The `ffmpeg:` section: two settings, every other key an argument template. */
+function normalizeFfmpeg(ffmpeg: Section): FfmpegConfig {
+  const { bin, transcode, ...templates } = ffmpeg;
+  return {
+    bin: typeof bin === 'string' && bin !== '' ? bin : DEFAULTS.ffmpeg.bin,
+    transcode: transcode === 'never' ? 'never' : DEFAULTS.ffmpeg.transcode,
+    templates: Object.fromEntries(Object.entries(templates).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/** The `record:` section: seconds, ages and sizes in the file, ms and bytes in the Config. */
+function normalizeRecord(record: Section): RecordConfig {
+  const d = DEFAULTS.record;
+  const retention = (r: unknown, age: number | undefined): RecordRetention => {
+    const o = isPlainObject(r) ? r : {};
+    const maxAgeMs = o.age !== undefined && o.age !== null ? parseAge(o.age) : age;
+    const maxBytes = o.size !== undefined && o.size !== null ? parseSize(o.size) : undefined;
+    // 0 means "no limit" for both.
+    return { maxAgeMs: maxAgeMs || undefined, maxBytes: maxBytes || undefined };
+  };
+  const streams: RecordConfig['streams'] = {};
+  const list = record.streams;
+  if (Array.isArray(list)) for (const name of list) streams[String(name)] = { retention: {} };
+  else if (isPlainObject(list)) {
+    for (const [name, v] of Object.entries(list)) {
+      const o = isPlainObject(v) ? v : {};
+      const own = isPlainObject(o.retention) ? o.retention : {};
+      streams[name] = {
+        segmentSeconds: o.segment !== undefined && o.segment !== null ? Number(o.segment) : undefined,
+        retention: {
+          maxAgeMs: own.age !== undefined && own.age !== null ? parseAge(own.age) : undefined,
+          maxBytes: own.size !== undefined && own.size !== null ? parseSize(own.size) : undefined,
+        },
+      };
+    }
+  }
+  return {
+    path: resolve(typeof record.path === 'string' ? record.path : d.path),
+    segmentSeconds:
+      record.segment !== undefined && record.segment !== null ? Number(record.segment) : d.segmentSeconds,
+    retention: retention(record.retention, d.maxAgeMs),
+    streams,
+  };
+}
+
+const AGE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
+
+/** `7d` -> 604800000 (ms); a plain number is seconds. Units: s, m, h, d, w. */
+export function parseAge(value: unknown): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/.exec(String(value));
+  if (!m) throw new ConfigError(`"${String(value).slice(0, 40)}" is not an age such as "7d"`);
+  return Math.round(Number(m[1]) * AGE_UNITS[m[2] || 's'] * 1000);
+}
+
+/** `10GB` -> 10^10, `10GiB` -> 10 * 2^30; a plain number is bytes. KB, MB, GB, TB are powers of 1000. */
+export function parseSize(value: unknown): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i?))?b?\s*$/i.exec(String(value));
+  if (!m) throw new ConfigError(`"${String(value).slice(0, 40)}" is not a size such as "10GB"`);
+  const power = m[2] ? 'kmgt'.indexOf(m[2].toLowerCase()) + 1 : 0;
+  return Math.round(Number(m[1]) * (m[3] ? 1024 : 1000) ** power);
 }
 
 /** The `diag:` section: seconds and MB in the file, ms and bytes in the Config. */

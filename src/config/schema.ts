@@ -9,7 +9,32 @@ const listen = { type: 'string', pattern: '^(|[^\\s:]*:\\d{1,5}|\\[[0-9a-fA-F:.]
 const level = { enum: LOG_LEVELS };
 const url = { type: 'string', minLength: 1 };
 /** A list of stream names, one name, or `"*"` for every stream. */
-const streamList = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] };
+const streamList = {
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', items: { type: 'string', minLength: 1 } },
+  ],
+};
+/** `record:` retention: an age (seconds, or `90s`, `30m`, `12h`, `7d`, `2w`) and a size (bytes, or `500MB`, `10GB`, `1.5TiB`). */
+const recordRetention = {
+  type: ['object', 'null'],
+  properties: {
+    age: {
+      anyOf: [
+        { type: 'number', minimum: 0 },
+        { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*[smhdw]?\\s*$' },
+      ],
+    },
+    size: {
+      anyOf: [
+        { type: 'number', minimum: 0 },
+        { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgGtT]i?)?[bB]?\\s*$' },
+      ],
+    },
+  },
+  additionalProperties: false,
+};
+const recordSegment = { type: 'number', minimum: 1, maximum: 86400, description: 'seconds' };
 const authUser = {
   type: 'object',
   properties: {
@@ -43,6 +68,10 @@ export const configSchema = {
         tls_cert: { type: 'string', minLength: 1 },
         tls_key: { type: 'string', minLength: 1 },
         file_root: { type: 'string', minLength: 1 },
+        allow_exec: {
+          type: 'boolean',
+          description: 'let the API add exec: sources and ffmpeg: sources with raw arguments or files',
+        },
       },
       additionalProperties: false,
     },
@@ -57,6 +86,14 @@ export const configSchema = {
         rtcp_listen: { ...listen, description: 'UDP RTCP socket, default ":8001"' },
         max_connections: { type: 'integer', minimum: 1 },
         session_timeout: { type: 'number', minimum: 1, description: 'seconds' },
+      },
+      additionalProperties: false,
+    },
+    rtmp: {
+      type: ['object', 'null'],
+      properties: {
+        listen: { ...listen, description: 'RTMP listener, e.g. ":1935"; "" (the default) turns it off' },
+        max_connections: { type: 'integer', minimum: 1 },
       },
       additionalProperties: false,
     },
@@ -117,6 +154,34 @@ export const configSchema = {
       required: ['users'],
       additionalProperties: false,
     },
+    ffmpeg: {
+      type: ['object', 'null'],
+      properties: {
+        bin: { type: 'string', minLength: 1, description: 'the ffmpeg program, default "ffmpeg" (PATH)' },
+        transcode: { enum: ['auto', 'never'], description: 'automatic transcoding, default auto' },
+      },
+      // Every other key is an argument template (go2rtc's `ffmpeg:` section): `h264: "-c:v ..."`.
+      additionalProperties: { type: 'string' },
+    },
+    record: {
+      type: ['object', 'null'],
+      properties: {
+        path: { type: 'string', minLength: 1 },
+        segment: recordSegment,
+        retention: recordRetention,
+        // A list of names, or a map of name -> overrides (`items` checks lists, the rest maps).
+        streams: {
+          type: ['array', 'object', 'null'],
+          items: { type: 'string', minLength: 1 },
+          additionalProperties: {
+            type: ['object', 'null'],
+            properties: { segment: recordSegment, retention: recordRetention },
+            additionalProperties: false,
+          },
+        },
+      },
+      additionalProperties: false,
+    },
     demo: { type: 'boolean' },
   },
   // Sections of other go2rtc modules (homekit, hass, ...) are accepted and ignored, with a warning.
@@ -139,6 +204,8 @@ export interface Config {
     tlsKey?: string;
     /** Absolute folder that `file:` sources created through the API must lie in (`file_root`). */
     fileRoot?: string;
+    /** Whether the API may add `exec:` sources and `ffmpeg:` sources with raw arguments or files. */
+    allowExec: boolean;
   };
   rtsp: {
     listen: string;
@@ -151,12 +218,18 @@ export interface Config {
     maxConnections: number;
     sessionTimeoutMs: number;
   };
+  /** RTMP server (publish and play, src/protocols/rtmp); off while `listen` is "". */
+  rtmp: { listen: string; maxConnections: number };
   webrtc: { listen: string; candidates: string[]; transport: 'any' | 'udp' | 'tcp' };
   log: { level: (typeof LOG_LEVELS)[number]; modules: Record<string, (typeof LOG_LEVELS)[number]> };
   source: { idleTimeoutMs: number };
   diag: DiagConfig;
+  /** The `ffmpeg:` section: `ffmpeg:`/`exec:` sources, transcoding, snapshots (src/protocols/ffmpeg). */
+  ffmpeg: FfmpegConfig;
   /** Users and access rules (`auth:`); undefined = no auth section: everything is open, as before. */
   auth: AuthConfig | undefined;
+  /** Recording to fMP4 segment files (`record:` section); see src/protocols/record/. */
+  record: RecordConfig;
   /** Whether the built-in `demo` stream is added (unless a stream of that name is configured). */
   demo: boolean;
   /** The files read, in order; API changes to streams are written to the last one. */
@@ -193,6 +266,15 @@ export interface AuthUserConfig {
   rtspHa1?: string;
 }
 
+export interface FfmpegConfig {
+  /** The ffmpeg program: a path or a name found in PATH. Default `ffmpeg`. */
+  bin: string;
+  /** `auto`: a consumer whose codecs no source offers gets a transcoder; `never`: it gets an error. */
+  transcode: 'auto' | 'never';
+  /** Argument templates that override or add to the built-in ones (`h264`, `opus`, `rtsp`, ...). */
+  templates: Record<string, string>;
+}
+
 /** Thresholds of the self-inspection watchdog (`diag:` section); see src/diag/. */
 export interface DiagConfig {
   /** How often the sampler and the watchdog run, ms. Default 2000 (`interval: 2`, seconds). */
@@ -223,10 +305,38 @@ export interface DiagConfig {
   profileMs: number;
 }
 
+/** The `record:` section. The file has seconds, ages (`7d`) and sizes (`10GB`); this has ms and bytes. */
+export interface RecordConfig {
+  /** Absolute folder of the recordings; default `recordings` in the working directory. */
+  path: string;
+  /** A segment ends at the first keyframe after this many seconds of media. Default 60. */
+  segmentSeconds: number;
+  /** For the whole folder: the age applies to every stream without its own, the size caps the total. */
+  retention: RecordRetention;
+  /** The streams recorded from start-up (`streams: [a, b]` or `streams: { a: { segment: 10 } }`). */
+  streams: Record<string, RecordStreamConfig>;
+}
+
+export interface RecordRetention {
+  /** Segments that started longer ago than this are deleted, ms. Default 7 days; `age: 0`: never. */
+  maxAgeMs?: number;
+  /** The oldest segments are deleted while the total is above this, bytes. Default: no limit. */
+  maxBytes?: number;
+}
+
+/** A recorded stream's own settings; unset ones come from the section. */
+export interface RecordStreamConfig {
+  segmentSeconds?: number;
+  retention: RecordRetention;
+}
+
 export const DEFAULTS = {
-  api: { listen: ':1984', maxBodyBytes: 1024 * 1024 },
+  record: { path: 'recordings', segmentSeconds: 60, maxAgeMs: 7 * 24 * 3600 * 1000 },
+  api: { listen: ':1984', maxBodyBytes: 1024 * 1024, allowExec: false },
+  ffmpeg: { bin: 'ffmpeg', transcode: 'auto' as const },
   auth: { tokenMaxTtlS: 86400 },
   rtsp: { listen: ':8554', maxConnections: 1000, sessionTimeoutMs: 60000 },
+  rtmp: { listen: '', maxConnections: 1000 },
   webrtc: { listen: ':8555', candidates: [] as string[], transport: 'any' as const },
   log: { level: 'info' as const },
   source: { idleTimeoutMs: 5000 },

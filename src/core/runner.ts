@@ -7,7 +7,7 @@
 import { SafeEmitter } from './emitter.ts';
 import { errorMessage, InvalidStateError, TimeoutError } from './errors.ts';
 import { type Codec, codecToString, type Frame, type Media } from './media.ts';
-import type { FrameSink, SourceConnection, SourceDriver } from './source.ts';
+import type { Backchannel, FrameSink, SourceConnection, SourceDriver } from './source.ts';
 import type { StreamTrack } from './track.ts';
 
 export type SourceState = 'idle' | 'connecting' | 'online' | 'backoff' | 'closed';
@@ -97,6 +97,11 @@ export class SourceRunner extends SafeEmitter<{ state: [SourceState]; close: [] 
 
   get medias(): readonly Media[] {
     return this.#conn?.medias ?? [];
+  }
+
+  /** The back channel of the current connection, while online (see `SourceConnection.backchannel`). */
+  get backchannel(): Backchannel | undefined {
+    return this.state === 'online' ? this.#conn?.backchannel : undefined;
   }
 
   get readerCount(): number {

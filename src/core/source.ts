@@ -4,10 +4,26 @@
  * when to stop and how to reconnect.
  */
 import type { SafeEmitter } from './emitter.ts';
-import type { Frame, Media } from './media.ts';
+import type { Codec, Frame, Media } from './media.ts';
 
 /** Frames from a connection, by index into its `medias`. */
 export type FrameSink = (mediaIndex: number, frame: Frame) => void;
+
+/**
+ * Audio the gateway sends back to a source: an ONVIF back channel of an RTSP camera (the
+ * `a=sendonly` section the camera offers when asked with `Require: www.onvif.org/ver20/backchannel`).
+ * Writers never talk to it directly: `src/protocols/backchannel/` transcodes to `codec` and
+ * decides who may talk (one producer at a time).
+ */
+export interface Backchannel {
+  /** What the source takes: one codec with its clock rate, channels and payload type. */
+  readonly codec: Codec;
+  /**
+   * Sends one frame in `codec`, timestamps in its clock units. Never throws: a frame that cannot
+   * go out (connection gone, socket backlog over its limit) is dropped and counted.
+   */
+  send(frame: Frame): void;
+}
 
 /** One live connection to a source (or one publisher's session). */
 export interface SourceConnection extends SafeEmitter<{ close: [error: Error | undefined] }> {
@@ -17,6 +33,8 @@ export interface SourceConnection extends SafeEmitter<{ close: [error: Error | u
   readonly remoteAddress?: string;
   /** Asks the source for a keyframe (RTCP PLI/FIR or a restart); optional. */
   requestKeyframe?(): void;
+  /** The source's audio back channel, when it has one; fixed for the connection's life. */
+  readonly backchannel?: Backchannel;
   /** Idempotent; emits `close` once. */
   close(): void;
 }

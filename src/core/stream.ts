@@ -9,16 +9,21 @@
  * it outside the queue (it reads this stream, so its own negotiation needs the queue) and
  * negotiates again. One transcoder per key (target codec set), shared by every consumer that
  * matches its tracks; it stops like any source, `idle_timeout` after its last reader.
+ *
+ * Upgrades: a request that matched, but not with its first choice (a browser that prefers Opus
+ * and gets a G.711 camera), may be served by a cheap in-process transcoder instead, when the hook
+ * has `upgrade()` (ffmpeg's has not). Tracks of a plan marked `preferred` then win over a source's
+ * track the consumer ranks lower. Two-way audio: `backchannel()` is the first online source's.
  */
 import type { Consumer, MediaRequest } from './consumer.ts';
 import { SafeEmitter } from './emitter.ts';
 import { errorMessage, InvalidStateError, UnsupportedError } from './errors.ts';
 import { maskSecrets } from './mask.ts';
 import { type Codec, type Media, mediaToString } from './media.ts';
-import { findTrack, requestToString } from './negotiate.ts';
+import { codecMatches, findTrack, requestToString } from './negotiate.ts';
 import { type RunnerOptions, type SourceInfo, SourceRunner, type TrackAllocator } from './runner.ts';
 import { SerialQueue } from './serial.ts';
-import type { FrameSink, SourceConnection, SourceDriver } from './source.ts';
+import type { Backchannel, FrameSink, SourceConnection, SourceDriver } from './source.ts';
 import { StreamTrack } from './track.ts';
 
 /** A source as configured: the URL as written (kept for the config file) and its driver. */
@@ -45,6 +50,11 @@ export interface TranscodePlan {
   /** Shown as the source's URL in the API. */
   url: string;
   driver: SourceDriver;
+  /**
+   * Its tracks win over a source's track that a consumer ranks lower (in-process audio
+   * transcoders: cheap, and what the consumer asked for first). Default false.
+   */
+  preferred?: boolean;
 }
 
 /**
@@ -53,6 +63,12 @@ export interface TranscodePlan {
  */
 export interface Transcoder {
   plan(request: TranscodeRequest): TranscodePlan | undefined;
+  /**
+   * Optional: a transcoder for requests that matched, but not with the consumer's first choice;
+   * `missing` holds each such request cut to the codecs it ranks above its match. Only cheap,
+   * in-process transcoders should answer (G.711 → Opus for browsers), and with `preferred` plans.
+   */
+  upgrade?(request: TranscodeRequest): TranscodePlan | undefined;
 }
 
 /** Extension points set by modules; shared by reference, so a hook set later applies to every stream. */
@@ -79,6 +95,8 @@ export class Stream extends SafeEmitter<{ close: [] }> {
   #publishers: SourceRunner[] = [];
   /** Transcoders by key; after the sources in negotiation order. */
   readonly #transcoders = new Map<string, SourceRunner>();
+  /** Transcoders of `preferred` plans. */
+  readonly #preferred = new WeakSet<SourceRunner>();
   #nextTrackId = 0;
   #closed = false;
 
@@ -166,13 +184,18 @@ export class Stream extends SafeEmitter<{ close: [] }> {
         found = findTrack(request, tracks);
         if (found) break;
       }
-      chosen.push(found);
+      chosen.push(found && this.#better(request, found));
     }
     this.#assertOpen();
     if (consumer.closed) throw new InvalidStateError('consumer closed during negotiation');
     const missing = requests.filter((_, i) => !chosen[i]);
     if (missing.length > 0 && mayTranscode) {
       const transcoder = this.#transcoderFor(missing);
+      if (transcoder) return transcoder;
+    }
+    const upgrades = mayTranscode ? upgradesOf(requests, chosen) : [];
+    if (upgrades.length > 0) {
+      const transcoder = this.#transcoderFor(upgrades, true);
       if (transcoder) return transcoder;
     }
     for (const track of chosen) if (track) consumer.attachTrack(track);
@@ -196,22 +219,57 @@ export class Stream extends SafeEmitter<{ close: [] }> {
   }
 
   /** The transcoder the hook plans for `missing` (created once per key), or undefined. */
-  #transcoderFor(missing: MediaRequest[]): SourceRunner | undefined {
+  #transcoderFor(missing: MediaRequest[], upgrade = false): SourceRunner | undefined {
     const hook = this.hooks.transcoder;
-    if (!hook) return undefined;
-    const plan = hook.plan({
+    if (!hook || (upgrade && !hook.upgrade)) return undefined;
+    const request: TranscodeRequest = {
       stream: this.name,
       sourceUrls: this.sourceUrls,
       missing,
       offered: () => this.#offered(),
-    });
+    };
+    const plan = upgrade ? hook.upgrade?.(request) : hook.plan(request);
     if (!plan) return undefined;
     let runner = this.#transcoders.get(plan.key);
     if (!runner) {
       runner = this.#newRunner(maskSecrets(plan.url), plan.driver);
       this.#transcoders.set(plan.key, runner);
+      if (plan.preferred) this.#preferred.add(runner);
     }
+    // An upgrade already running (another consumer's): nothing to wait for, the match stands.
+    if (upgrade && runner.state === 'online') return undefined;
     return runner;
+  }
+
+  /** `found`, or a track of an online `preferred` transcoder that the request ranks higher. */
+  #better(request: MediaRequest, found: StreamTrack): StreamTrack {
+    let best = found;
+    let rank = rankOf(request, found);
+    for (const runner of this.#transcoders.values()) {
+      if (rank <= 0) break;
+      if (!this.#preferred.has(runner) || runner.state !== 'online') continue;
+      for (const track of runner.tracks) {
+        const r = rankOf(request, track);
+        if (r >= 0 && r < rank) {
+          best = track;
+          rank = r;
+        }
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The audio back channel of the first online source that has one (publishers first, then the
+   * configured sources in order; never a transcoder's), or undefined.
+   */
+  backchannel(): Backchannel | undefined {
+    if (this.#closed) return undefined;
+    for (const runner of [...this.#publishers, ...this.#runners]) {
+      const backchannel = runner.backchannel;
+      if (backchannel) return backchannel;
+    }
+    return undefined;
   }
 
   #offered(): Media[] {
@@ -239,7 +297,7 @@ export class Stream extends SafeEmitter<{ close: [] }> {
       // Its tracks get no more frames: their readers end, as with MediaMTX, and may come back.
       const gone = new Set(this.#slots.get(runner) ?? []);
       for (const consumer of [...this.#consumers]) {
-        if (consumer.tracks.some((t) => gone.has(t))) consumer.close(new Error('publisher left'));
+        if (consumer.tracks.some((t) => gone.has(t))) consumer.close(new InvalidStateError('publisher left'));
       }
     });
     return runner.adopt(conn);
@@ -258,7 +316,7 @@ export class Stream extends SafeEmitter<{ close: [] }> {
       const oldTracks = new Set(old.flatMap((r) => this.#slots.get(r) ?? []));
       for (const consumer of [...this.#consumers]) {
         if (consumer.tracks.some((t) => oldTracks.has(t)))
-          consumer.close(new Error('stream sources replaced'));
+          consumer.close(new InvalidStateError('stream sources replaced'));
       }
       for (const runner of old) runner.close();
     });
@@ -332,7 +390,7 @@ export class Stream extends SafeEmitter<{ close: [] }> {
       // The source now sends another codec: its readers must renegotiate.
       for (const consumer of [...this.#consumers]) {
         if (consumer.tracks.includes(existing))
-          consumer.close(new Error(`source codec changed to ${codec.name}`));
+          consumer.close(new InvalidStateError(`source codec changed to ${codec.name}`));
       }
     }
     const track = new StreamTrack(this.#nextTrackId++, codec);
@@ -345,4 +403,22 @@ export class Stream extends SafeEmitter<{ close: [] }> {
   #assertOpen(): void {
     if (this.#closed) throw new InvalidStateError(`stream ${this.name} is closed`);
   }
+}
+
+/** Position of the first codec of `request` that `track` matches; -1 for none, 0 for `any`. */
+function rankOf(request: MediaRequest, track: StreamTrack): number {
+  if (track.kind !== request.kind) return -1;
+  if (request.codecs === 'any') return 0;
+  return request.codecs.findIndex((want) => codecMatches(want, track.codec));
+}
+
+/** Each request whose match is not its first choice, cut to the codecs it ranks above the match. */
+function upgradesOf(requests: readonly MediaRequest[], chosen: readonly (StreamTrack | undefined)[]) {
+  const out: MediaRequest[] = [];
+  requests.forEach((request, i) => {
+    const track = chosen[i];
+    const rank = track ? rankOf(request, track) : -1;
+    if (rank > 0 && request.codecs !== 'any') out.push({ kind: request.kind, codecs: request.codecs.slice(0, rank) });
+  });
+  return out;
 }

@@ -9,13 +9,18 @@ import { registerProcessMetrics } from './process-metrics.ts';
 import type { StreamSampler } from './sampler.ts';
 import { registerStreamMetrics } from './stream-metrics.ts';
 
+/** Refusals of the access control by protocol and reason (src/auth/), read at scrape time. */
+export interface AuthFailureSource {
+  authFailures(): { proto: string; reason: string; count: number }[];
+}
+
 export class DiagMetrics {
   readonly registry = new Registry();
   readonly #requests: Counter<'route' | 'method' | 'status'>;
   readonly #stopGc: () => void;
   #closed = false;
 
-  constructor(streams: StreamRegistry, sampler: StreamSampler, loop: LoopMonitor) {
+  constructor(streams: StreamRegistry, sampler: StreamSampler, loop: LoopMonitor, auth?: AuthFailureSource) {
     this.#stopGc = registerProcessMetrics(this.registry, loop);
     registerStreamMetrics(this.registry, streams, sampler);
     this.#requests = new Counter({
@@ -24,6 +29,18 @@ export class DiagMetrics {
       labelNames: ['route', 'method', 'status'],
       registers: [this.registry],
     });
+    if (auth) {
+      new Counter({
+        name: 'mediagate_auth_failures_total',
+        help: 'Refused API and RTSP requests by protocol and reason (missing, invalid, expired, forbidden, throttled).',
+        labelNames: ['proto', 'reason'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const f of auth.authFailures()) this.inc({ proto: f.proto, reason: f.reason }, f.count);
+        },
+      });
+    }
   }
 
   /** The HttpServer observer: counts one finished request. */

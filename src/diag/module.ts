@@ -45,7 +45,7 @@ export class DiagModule implements GatewayModule {
     this.#log = ctx.logging.module('diag');
     const c = ctx.config.diag;
     this.#sampler = new StreamSampler(ctx.registry);
-    this.#metrics = new DiagMetrics(ctx.registry, this.#sampler, this.#loop);
+    this.#metrics = new DiagMetrics(ctx.registry, this.#sampler, this.#loop, ctx.auth);
     this.#observer = (route, method, status) => this.#metrics.observeRequest(route, method, status);
     this.incidents = new IncidentStore(c.incidentDir, c.maxIncidents);
     this.watchdog = new Watchdog({

@@ -1,5 +1,5 @@
 /**
- * The diag HTTP endpoints: /metrics, /api/streams.dot, /api/debug/{cpu,heap,handles},
+ * The diag HTTP endpoints: /metrics, /api/streams.dot, /api/debug/{cpu,heap,handles,gc},
  * /api/health, /api/incidents(/file) and /api/log.
  */
 import { createReadStream } from 'node:fs';
@@ -70,6 +70,16 @@ export function mountDiagRoutes(http: HttpServer, d: DiagRoutesDeps): void {
   });
 
   http.route('GET', '/api/debug/handles', (_req, res) => sendJson(res, 200, describeHandles()));
+
+  // A full GC on request, for leak checks that compare the heap before and after; only when the
+  // process runs with --expose-gc (it stops the process for the length of a full collection).
+  http.route('POST', '/api/debug/gc', (_req, res) => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (typeof gc !== 'function') throw new HttpError(501, 'start node with --expose-gc to allow a forced GC');
+    const t0 = performance.now();
+    gc();
+    sendJson(res, 200, { heapUsedBytes: process.memoryUsage().heapUsed, ms: Math.round(performance.now() - t0) });
+  });
 
   http.route('GET', '/api/health', (_req, res) => {
     const health = d.watchdog.health(performance.now());

@@ -51,7 +51,18 @@ export const DEFAULT_KILL_TIMEOUT_MS = 2000;
 /** How long after `exit` the child's pipes may stay open (held by a grandchild), ms. */
 const STDIO_LINGER_MS = 500;
 
+/** Every supervised child not yet exited, for `stopAll()` at shutdown. */
+const live = new Set<ChildProcessSupervisor>();
+
 export class ChildProcessSupervisor {
+  /**
+   * Stops every supervised child of the process (the first signal, SIGKILL after each one's kill
+   * timeout) and resolves when all have exited: at shutdown, so none outlives the gateway.
+   */
+  static async stopAll(): Promise<void> {
+    await Promise.all([...live].map((c) => c.stop()));
+  }
+
   readonly proc: ChildProcess;
   readonly owner: string;
   /** Settles once the process has exited and been reaped (or never started). Never rejects. */
@@ -77,6 +88,7 @@ export class ChildProcessSupervisor {
       env: opts.env,
     });
     trackChild(this.proc, opts.owner);
+    live.add(this);
     this.exited = new Promise((resolve) => {
       let spawnError: Error | undefined;
       let status: [number | null, NodeJS.Signals | null] | undefined;
@@ -101,7 +113,8 @@ export class ChildProcessSupervisor {
     });
     this.proc.stderr?.setEncoding('utf8');
     this.proc.stderr?.on('data', (chunk: string) => {
-      for (const line of this.#stderr.push(chunk)) this.#log?.debug({ owner: this.owner, pid: this.pid }, line);
+      for (const line of this.#stderr.push(chunk))
+        this.#log?.debug({ owner: this.owner, pid: this.pid }, line);
     });
     // A child that exits while we write to it must not crash the gateway with EPIPE.
     this.proc.stdin?.on('error', () => undefined);
@@ -160,17 +173,23 @@ export class ChildProcessSupervisor {
     resolve: (exit: ChildExit) => void,
   ): void {
     if (this.#exit) return;
+    live.delete(this);
     for (const line of this.#stderr.flush()) this.#log?.debug({ owner: this.owner, pid: this.pid }, line);
     this.#exit = { code, signal, spawnError, stopped: this.#stopping };
     // The leader is gone; members of its group that ignored the first signal still get SIGKILL.
     if (!this.#groupAlive()) {
       clearTimeout(this.#killTimer);
       this.#killTimer = undefined;
-    } else if (!this.#stopping) {
-      // It ended on its own and left children behind: they go with it.
-      this.#stopping = true;
-      this.#signalGroup(this.#killSignal);
-      this.#killTimer = setTimeout(() => this.#killGroup(), this.#killTimeoutMs);
+    } else {
+      if (!this.#stopping) {
+        // It ended on its own and left children behind: they go with it.
+        this.#stopping = true;
+        this.#signalGroup(this.#killSignal);
+        this.#killTimer = setTimeout(() => this.#killGroup(), this.#killTimeoutMs);
+      }
+      // Only orphans are left (perhaps zombies a container's init never reaps): this timer must not
+      // keep the gateway, or a test, waiting.
+      this.#killTimer?.unref();
     }
     resolve(this.#exit);
   }

@@ -23,19 +23,28 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
  * Starts the gateway; `config` is YAML appended after the test defaults, `env` is added to the
- * environment of the process (e.g. `{ MEDIAGATE_TEST_FAULT: 'block-loop' }`).
+ * environment of the process (e.g. `{ MEDIAGATE_TEST_FAULT: 'block-loop' }`). `overrides` is YAML
+ * of a second file (`overrides.yaml` next to the config, given with a second `-c`), merged over the
+ * first: the way to set other keys of the `api:`, `rtsp:` and `webrtc:` sections. API changes to
+ * streams are then written to it.
  */
 export async function startGateway(
   config = '',
   timeoutMs = 15000,
   env: NodeJS.ProcessEnv = {},
+  overrides = '',
 ): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mediagate-e2e-'));
   const configPath = join(dir, 'mediagate.yaml');
   const defaults =
     'api:\n  listen: "127.0.0.1:0"\nrtsp:\n  listen: "127.0.0.1:0"\nwebrtc:\n  listen: "127.0.0.1:0"\n';
   writeFileSync(configPath, `${defaults}${config}`);
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/mediagate.js'), '-c', configPath], {
+  const files = ['-c', configPath];
+  if (overrides) {
+    writeFileSync(join(dir, 'overrides.yaml'), overrides);
+    files.push('-c', join(dir, 'overrides.yaml'));
+  }
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/mediagate.js'), ...files], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '', ...env },

@@ -153,7 +153,9 @@ function parseSignal(value: string): NodeJS.Signals {
 function parseSeconds(key: string, value: string): number {
   const s = Number(value);
   if (value.trim() === '' || !Number.isFinite(s) || s <= 0 || s > MAX_SECONDS) {
-    throw new BadRequestError(`exec: bad option "#${key}=${value.slice(0, 20)}": seconds from 0 to ${MAX_SECONDS}`);
+    throw new BadRequestError(
+      `exec: bad option "#${key}=${value.slice(0, 20)}": seconds from 0 to ${MAX_SECONDS}`,
+    );
   }
   return Math.round(s * 1000);
 }

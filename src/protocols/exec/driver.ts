@@ -11,8 +11,11 @@ import { TsDemuxer } from '../../formats/ts/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import { ChildProcessSupervisor } from '../../process/child.ts';
 import type { RtspLoopback } from '../rtsp/server/loopback.ts';
-import { ChildSourceConnection } from './connection.ts';
 import { substituteOutput } from './command.ts';
+import { ChildSourceConnection } from './connection.ts';
+
+/** How long after the publisher leaves the child's exit may still come with the reason, ms. */
+const EXIT_GRACE_MS = 500;
 
 export interface ChildSourceSpec {
   /** Program and arguments; `{output}` is replaced in publish mode. */
@@ -55,11 +58,24 @@ export class ChildSourceDriver implements SourceDriver {
     const route = loopback.expectPublish((publisher) => {
       const child = pendingChild;
       if (!child || !resolvePublish) throw new InvalidStateError('no child waits for this publish');
-      const conn = new ChildSourceConnection(child, publisher.medias, sink, this.spec.timeoutMs, this.spec.what);
-      conn.attach(publisher);
-      publisher.once('close', (err) =>
-        conn.close(new Error(`${this.spec.what} stopped publishing${err ? `: ${err.message}` : ''}`)),
+      const conn = new ChildSourceConnection(
+        child,
+        publisher.medias,
+        sink,
+        this.spec.timeoutMs,
+        this.spec.what,
       );
+      conn.attach(publisher);
+      publisher.once('close', (err) => {
+        if (conn.closed) return;
+        // A child that fails drops its RTSP connection just before it exits: give the exit (and its
+        // stderr, which says why) a moment to arrive; the connection closes with that instead.
+        const timer = setTimeout(
+          () => conn.close(new Error(`${this.spec.what} stopped publishing${err ? `: ${err.message}` : ''}`)),
+          EXIT_GRACE_MS,
+        );
+        void child.exited.then(() => clearTimeout(timer));
+      });
       resolvePublish(conn);
       return (index, frame) => conn.push(index, frame);
     });
@@ -85,7 +101,9 @@ export class ChildSourceDriver implements SourceDriver {
     argv: readonly string[],
     sink: FrameSink,
     signal: AbortSignal,
-    publish: ((resolve: (c: ChildSourceConnection) => void, child: ChildProcessSupervisor) => void) | undefined,
+    publish:
+      | ((resolve: (c: ChildSourceConnection) => void, child: ChildProcessSupervisor) => void)
+      | undefined,
   ): Promise<ChildSourceConnection> {
     const spec = this.spec;
     const child = new ChildProcessSupervisor({
@@ -118,11 +136,7 @@ export class ChildSourceDriver implements SourceDriver {
       };
       const timer = setTimeout(
         () =>
-          fail(
-            new TimeoutError(
-              `${spec.what}: no media within ${spec.timeoutMs / 1000} s${tailOf(child)}`,
-            ),
-          ),
+          fail(new TimeoutError(`${spec.what}: no media within ${spec.timeoutMs / 1000} s${tailOf(child)}`)),
         spec.timeoutMs,
       );
       const onAbort = () => fail(new InvalidStateError(`${spec.what}: aborted`));

@@ -43,7 +43,17 @@ export interface FfmpegSpec {
   ignored: string[];
 }
 
-const KNOWN = new Set(['video', 'audio', 'width', 'height', 'rotate', 'bitrate', 'input', 'raw', 'transcode']);
+const KNOWN = new Set([
+  'video',
+  'audio',
+  'width',
+  'height',
+  'rotate',
+  'bitrate',
+  'input',
+  'raw',
+  'transcode',
+]);
 const ROTATIONS: Record<string, string> = {
   '90': 'transpose=1',
   '180': 'transpose=1,transpose=1',
@@ -72,7 +82,8 @@ export function parseFfmpegUrl(url: string): FfmpegSpec {
     const eq = item.indexOf('=');
     const key = (eq < 0 ? item : item.slice(0, eq)).trim().toLowerCase();
     const value = eq < 0 ? '' : item.slice(eq + 1).trim();
-    const bad = (why: string) => new BadRequestError(`ffmpeg: bad option "#${key}=${value.slice(0, 40)}": ${why}`);
+    const bad = (why: string) =>
+      new BadRequestError(`ffmpeg: bad option "#${key}=${value.slice(0, 40)}": ${why}`);
     switch (key) {
       case 'video':
       case 'audio':
@@ -135,7 +146,9 @@ export function validateCodecs(spec: FfmpegSpec, templates: Templates): void {
     for (const name of spec[kind]) {
       if (name === 'copy' || isCodecTemplate(templates, name)) continue;
       const known = Object.keys(templates).filter((k) => isCodecTemplate(templates, k));
-      throw new BadRequestError(`ffmpeg: unknown ${kind} codec "${name.slice(0, 40)}" (known: copy, ${known.join(', ')})`);
+      throw new BadRequestError(
+        `ffmpeg: unknown ${kind} codec "${name.slice(0, 40)}" (known: copy, ${known.join(', ')})`,
+      );
     }
   }
 }
@@ -164,15 +177,21 @@ export function streamQuery(spec: FfmpegSpec): string {
  * The full argument vector (the program first) for a spec and its resolved input, with `{output}`
  * left in place for the caller. Throws BadRequestError for unknown templates.
  */
-export function buildFfmpegArgs(spec: FfmpegSpec, input: ResolvedInput, bin: string, templates: Templates): string[] {
+export function buildFfmpegArgs(
+  spec: FfmpegSpec,
+  input: ResolvedInput,
+  bin: string,
+  templates: Templates,
+): string[] {
   validateCodecs(spec, templates);
   const args = [bin, ...splitArgs(templates.global ?? '')];
   args.push(...inputArgs(spec, input, templates));
   const multi = spec.video.length > 1 || spec.audio.length > 1;
   const codecArgs: string[][] = spec.raw.map((raw) => splitArgs(templates[raw] ?? raw));
-  spec.video.forEach((name, i) => codecArgs.push(codecTemplate('v', name, i, multi, templates)));
-  if (spec.bitrate) codecArgs.push(['-b:v', spec.bitrate, '-maxrate', spec.bitrate, '-bufsize', spec.bitrate]);
-  spec.audio.forEach((name, i) => codecArgs.push(codecTemplate('a', name, i, multi, templates)));
+  for (const [i, name] of spec.video.entries()) codecArgs.push(codecTemplate('v', name, i, multi, templates));
+  if (spec.bitrate)
+    codecArgs.push(['-b:v', spec.bitrate, '-maxrate', spec.bitrate, '-bufsize', spec.bitrate]);
+  for (const [i, name] of spec.audio.entries()) codecArgs.push(codecTemplate('a', name, i, multi, templates));
   for (const c of codecArgs) args.push(...c);
   if (spec.video.length === 0 && spec.audio.length === 0) args.push('-c', 'copy');
   else if (spec.video.length === 0) args.push('-vn');
@@ -200,19 +219,30 @@ function inputArgs(spec: FfmpegSpec, input: ResolvedInput, templates: Templates)
       // Only the kinds this source outputs are set up (go2rtc's rule).
       const q = streamQuery(spec);
       pre.push('-allowed_media_types', q === 'video&audio' ? 'video+audio' : q);
-    } else if (scheme === 'http' || scheme === 'https' || scheme === 'rtmp' || scheme === 'rtmps') name = 'http';
+    } else if (scheme === 'http' || scheme === 'https' || scheme === 'rtmp' || scheme === 'rtmps')
+      name = 'http';
     else return ['-i', input.value];
   }
-  const template = spec.inputTemplate ? (templates[spec.inputTemplate] ?? spec.inputTemplate) : templates[name];
+  const template = spec.inputTemplate
+    ? (templates[spec.inputTemplate] ?? spec.inputTemplate)
+    : templates[name];
   const words = splitArgs(template ?? '-i {input}');
   if (!words.some((w) => w.includes('{input}'))) {
-    throw new BadRequestError(`ffmpeg: input template "${(spec.inputTemplate ?? name).slice(0, 40)}" has no {input}`);
+    throw new BadRequestError(
+      `ffmpeg: input template "${(spec.inputTemplate ?? name).slice(0, 40)}" has no {input}`,
+    );
   }
   return [...pre, ...words.map((w) => w.split('{input}').join(input.value))];
 }
 
 /** The arguments of `#video=NAME` / `#audio=NAME`, mapped to output stream `i` when there are several. */
-function codecTemplate(kind: 'v' | 'a', name: string, i: number, multi: boolean, templates: Templates): string[] {
+function codecTemplate(
+  kind: 'v' | 'a',
+  name: string,
+  i: number,
+  multi: boolean,
+  templates: Templates,
+): string[] {
   const words = name === 'copy' ? [`-c:${kind}`, 'copy'] : splitArgs(templates[name]);
   if (!multi) return words;
   // As go2rtc: each output of a kind takes the first input stream of that kind again.

@@ -29,11 +29,25 @@ export class FfmpegBinary {
             (err as NodeJS.ErrnoException).code === 'ENOENT'
               ? 'not found'
               : `not usable (${err.message.split('\n')[0]})`;
-          reject(new UnsupportedError(`ffmpeg ${why} (ffmpeg.bin=${this.bin}): needed for ${FFMPEG_FEATURES}`));
+          reject(
+            new UnsupportedError(`ffmpeg ${why} (ffmpeg.bin=${this.bin}): needed for ${FFMPEG_FEATURES}`),
+          );
         }
       });
       trackChild(proc, 'ffmpeg:version');
     });
     return this.#check;
   }
+}
+
+const binaries = new Map<string, FfmpegBinary>();
+
+/** The checker of `bin`, shared by every module of the process (one check per program). */
+export function ffmpegBinary(bin: string): FfmpegBinary {
+  let b = binaries.get(bin);
+  if (!b) {
+    b = new FfmpegBinary(bin);
+    binaries.set(bin, b);
+  }
+  return b;
 }

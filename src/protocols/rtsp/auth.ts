@@ -97,8 +97,7 @@ export class RtspAuthenticator {
     }
     if (scheme !== 'digest') return false;
     const p = parseParams(rest);
-    if (p.username !== this.user || p.nonce !== nonce || p.uri === undefined || !p.response)
-      return false;
+    if (p.username !== this.user || p.nonce !== nonce || p.uri === undefined || !p.response) return false;
     const ha1 = md5(`${this.user}:${this.realm}:${this.pass}`);
     const ha2 = md5(`${method}:${p.uri}`);
     const expected =

@@ -153,6 +153,11 @@ export class RtspClientConn extends SafeEmitter<ConnEvents> {
     return second;
   }
 
+  /** Bytes written but not yet sent by the socket (back-channel audio is dropped above a limit). */
+  get backlogBytes(): number {
+    return this.#socket.writableLength;
+  }
+
   /** Sends one interleaved frame (RTCP to the server); dropped when the socket is gone. */
   sendFrame(channel: number, data: Buffer): void {
     if (this.#closed || !this.#socket.writable) return;

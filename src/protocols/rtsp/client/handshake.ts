@@ -4,6 +4,13 @@
  * request URL is the base), `*`/relative/absolute controls, interleaved channels other than the ones
  * asked for, a Session header with a timeout, media without a usable codec (skipped), a media whose
  * SETUP fails while others work (skipped).
+ *
+ * Back channel (ONVIF Streaming 5.3): DESCRIBE asks for it with `Require: www.onvif.org/ver20/backchannel`
+ * unless `#backchannel=0`. A camera that refuses (551 Option not supported, or any 4xx/5xx) is asked
+ * again without on the same connection; one that hangs up on the tag rejects with
+ * `BackchannelRefusedError`, and the driver reconnects without it. When the tag was accepted, every
+ * later request carries it and the first `a=sendonly` audio section the gateway can produce is set
+ * up after the others (a failure there only loses the back channel).
  */
 import { createDepayloader } from '../../../codecs/index.ts';
 import { errorMessage, ParseError, UnsupportedError } from '../../../core/errors.ts';
@@ -11,6 +18,7 @@ import type { Codec, Media } from '../../../core/media.ts';
 import { resolveControl } from '../../../sdp/control.ts';
 import { parseSdp, sdpToMedias, viewSession } from '../../../sdp/index.ts';
 import type { RtspResponse } from '../message.ts';
+import { BACKCHANNEL_TAG, canSendBack } from './backchannel.ts';
 import { parseSession, parseTransports, type TransportSpec } from '../transport.ts';
 import type { RtspClientConn } from './conn.ts';
 import { RtspStatusError } from './errors.ts';
@@ -41,6 +49,20 @@ export interface PlayPlan {
   sessionTimeoutS: number;
   /** OPTIONS listed GET_PARAMETER: the lighter keep-alive. */
   getParameter: boolean;
+  /** Headers every later request of the session carries: the back-channel `Require` when accepted. */
+  require: [string, string][];
+  /** The server refused DESCRIBE with the back-channel tag (then asked again without). */
+  backchannelRefused: boolean;
+  /** The back channel, set up; not one of `medias` (the gateway sends on it). */
+  backchannel?: MediaSetup;
+}
+
+/** The server closed the connection after a DESCRIBE with the back-channel tag: connect again without. */
+export class BackchannelRefusedError extends Error {
+  constructor(label: string, options?: ErrorOptions) {
+    super(`${label}: the server closed the connection on DESCRIBE with Require: ${BACKCHANNEL_TAG}`, options);
+    this.name = 'BackchannelRefusedError';
+  }
 }
 
 /** Runs OPTIONS, DESCRIBE and SETUP on `conn`. On failure every UDP socket bound here is closed. */
@@ -48,11 +70,7 @@ export async function setUpSession(conn: RtspClientConn, opts: RtspSourceOptions
   const label = opts.display;
   const options = await conn.request('OPTIONS', opts.url);
   const methods = options.status < 300 ? (options.headers.get('public') ?? '').toUpperCase() : '';
-  const describe = ok(
-    await conn.request('DESCRIBE', opts.url, [['accept', 'application/sdp']]),
-    'DESCRIBE',
-    label,
-  );
+  const { describe, require, refused } = await describeSession(conn, opts);
   const base =
     absolute(describe.headers.get('content-base')) ??
     absolute(describe.headers.get('content-location')) ??
@@ -76,6 +94,8 @@ export async function setUpSession(conn: RtspClientConn, opts: RtspSourceOptions
     controlUrl: resolveControl(base, undefined, viewSession(sdp).control),
     sessionTimeoutS: DEFAULT_SESSION_TIMEOUT_S,
     getParameter: methods.includes('GET_PARAMETER'),
+    require,
+    backchannelRefused: refused,
   };
   let firstError: Error | undefined;
   try {
@@ -91,11 +111,63 @@ export async function setUpSession(conn: RtspClientConn, opts: RtspSourceOptions
     }
     if (plan.medias.length === 0)
       throw firstError ?? new UnsupportedError(`${label}: no media could be set up`);
+    const back = require.length > 0 ? selectBackchannel(offered) : undefined;
+    if (back) {
+      try {
+        plan.backchannel = await setUpMedia(conn, opts, back, plan);
+      } catch (err) {
+        // A camera may list a back channel it will not set up: play without it.
+        if (!(err instanceof RtspStatusError) || err.status === 401) throw err;
+      }
+    }
     return plan;
   } catch (err) {
     for (const m of plan.medias) if (m.udp) closeUdpPair(m.udp);
+    if (plan.backchannel?.udp) closeUdpPair(plan.backchannel.udp);
     throw err;
   }
+}
+
+/**
+ * DESCRIBE, with the back-channel tag first when the options ask for it (see the file comment).
+ * Resolves with the 2xx answer and the headers later requests must carry.
+ */
+async function describeSession(
+  conn: RtspClientConn,
+  opts: RtspSourceOptions,
+): Promise<{ describe: RtspResponse; require: [string, string][]; refused: boolean }> {
+  const accept: [string, string] = ['accept', 'application/sdp'];
+  const label = opts.display;
+  if (!opts.backchannel) {
+    return { describe: ok(await conn.request('DESCRIBE', opts.url, [accept]), 'DESCRIBE', label), require: [], refused: false };
+  }
+  const require: [string, string] = ['require', BACKCHANNEL_TAG];
+  try {
+    const res = await conn.request('DESCRIBE', opts.url, [accept, require]);
+    if (res.status >= 200 && res.status < 300) return { describe: res, require: [require], refused: false };
+  } catch (err) {
+    // Authentication failures and timeouts are what they are; a hang-up is a refusal.
+    if (!conn.closed) throw err;
+    throw new BackchannelRefusedError(label, { cause: err });
+  }
+  // 551 Option not supported (ONVIF), or a camera that answers the unknown tag with another error.
+  try {
+    const res = ok(await conn.request('DESCRIBE', opts.url, [accept]), 'DESCRIBE', label);
+    return { describe: res, require: [], refused: true };
+  } catch (err) {
+    if (conn.closed && !(err instanceof RtspStatusError)) throw new BackchannelRefusedError(label, { cause: err });
+    throw err;
+  }
+}
+
+/** The first `a=sendonly` (camera receives) audio section with a codec the gateway can produce. */
+function selectBackchannel(offered: Media[]): Media | undefined {
+  for (const media of offered) {
+    if (media.kind !== 'audio' || media.direction !== 'sendonly') continue;
+    const codec = media.codecs.find(canSendBack);
+    if (codec) return { ...media, codecs: [codec] };
+  }
+  return undefined;
 }
 
 /** Applies `#media=`, drops back channels and keeps the first codec that has a depayloader. */
@@ -136,7 +208,11 @@ async function setUpMedia(
     asked = `RTP/AVP/TCP;unicast;interleaved=${index * 2}-${index * 2 + 1}`;
   }
   try {
-    const res = ok(await conn.request('SETUP', url, [['transport', asked]]), 'SETUP', opts.display);
+    const res = ok(
+      await conn.request('SETUP', url, [['transport', asked], ...plan.require]),
+      'SETUP',
+      opts.display,
+    );
     const session = res.headers.get('session');
     if (session !== undefined && conn.session === undefined) {
       const parsed = parseSession(session);

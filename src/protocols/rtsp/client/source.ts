@@ -7,6 +7,9 @@
  * Frames completed before the engine has taken the connection (the PLAY answer and the first
  * packets often share a TCP segment) are held and handed over on the next turn of the event loop,
  * so no frame reaches the runner before it has set up its tracks.
+ *
+ * With an ONVIF back channel set up (see handshake.ts), `backchannel` sends audio to the camera
+ * on that media's interleaved RTP channel or UDP port (backchannel.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
@@ -23,6 +26,7 @@ import {
   serializeRtcpCompound,
 } from '../../../rtp/index.ts';
 import { RtpTrackReceiver } from '../../rtp/track-receiver.ts';
+import { MAX_BACKCHANNEL_BACKLOG_BYTES, RtspBackchannel } from './backchannel.ts';
 import type { RtspClientConn } from './conn.ts';
 import { RtspStatusError } from './errors.ts';
 import { type MediaSetup, ok, type PlayPlan } from './handshake.ts';
@@ -64,6 +68,8 @@ export class RtspSource
   implements SourceConnection
 {
   readonly medias: Media[];
+  /** The camera's audio back channel, when one was set up. */
+  readonly backchannel: RtspBackchannel | undefined;
   readonly counters: RtspSourceCounters = {
     rtpPackets: 0,
     rtcpPackets: 0,
@@ -78,7 +84,7 @@ export class RtspSource
   readonly #plan: PlayPlan;
   readonly #sink: FrameSink;
   readonly #tracks: Track[];
-  readonly #channels = new Map<number, { track: Track; rtcp: boolean }>();
+  readonly #channels = new Map<number, { track: Track | undefined; rtcp: boolean }>();
   readonly #ssrc = randomBytes(4).readUInt32BE(0);
   readonly #cname = `mediagate-${randomBytes(4).toString('hex')}`;
   #getParameter: boolean;
@@ -123,6 +129,10 @@ export class RtspSource
         pair.rtcp.on('message', (msg, rinfo) => this.#onDatagram(track, true, msg, rinfo));
       }
     }
+    const back = plan.backchannel;
+    this.backchannel = back && new RtspBackchannel(back.media.codecs[0], (p) => this.#sendBack(back, p));
+    // RTCP the camera may send about the back channel: nothing to do with it, and not stray.
+    if (back?.channels) for (const ch of back.channels) this.#channels.set(ch, { track: undefined, rtcp: true });
     conn.on('frame', (channel, data) => this.#guard(() => this.#onFrame(channel, data)));
     conn.on('close', (err) => this.#close(err));
   }
@@ -137,7 +147,10 @@ export class RtspSource
 
   /** Sends PLAY and starts the timers. Rejects if the server refuses or the connection closes. */
   async play(): Promise<void> {
-    const res = await this.#conn.request('PLAY', this.#plan.controlUrl, [['range', 'npt=0.000-']]);
+    const res = await this.#conn.request('PLAY', this.#plan.controlUrl, [
+      ['range', 'npt=0.000-'],
+      ...this.#plan.require,
+    ]);
     ok(res, 'PLAY', this.#opts.display);
     if (this.#closed) throw new Error(`${this.#opts.display}: closed during PLAY`);
     this.#lastDataMs = performance.now();
@@ -195,6 +208,7 @@ export class RtspSource
     this.#tick = this.#keepAlive = this.#flush = undefined;
     this.#held = [];
     for (const track of this.#tracks) if (track.setup.udp) closeUdpPair(track.setup.udp);
+    if (this.#plan.backchannel?.udp) closeUdpPair(this.#plan.backchannel.udp);
     this.#conn.close(error, this.#plan.controlUrl);
     this.emit('close', error);
     this.removeAllListeners();
@@ -220,8 +234,23 @@ export class RtspSource
       this.counters.strayPackets++;
       return;
     }
+    if (!route.track) return; // about the back channel
     if (route.rtcp || isRtcp(data)) this.#onRtcp(route.track, data);
     else this.#onRtp(route.track, data);
+  }
+
+  /** One RTP packet of the back channel to the camera; false when dropped. */
+  #sendBack(setup: MediaSetup, packet: Buffer): boolean {
+    if (this.#closed) return false;
+    if (setup.channels) {
+      if (this.#conn.backlogBytes > MAX_BACKCHANNEL_BACKLOG_BYTES) return false;
+      this.#conn.sendFrame(setup.channels[0], packet);
+      return true;
+    }
+    const ip = this.#conn.remoteIp;
+    if (!setup.udp || !setup.serverPorts || !ip) return false;
+    setup.udp.rtp.send(packet, setup.serverPorts[0], ip);
+    return true;
   }
 
   #onDatagram(track: Track, rtcp: boolean, msg: Buffer, rinfo: RemoteInfo): void {

@@ -5,8 +5,9 @@
  *   #transport=udp     RTP over UDP instead of TCP interleaved (the default)
  *   #media=video       only these kinds (`video`, `audio`, `video,audio`)
  *   #timeout=SECONDS   connect timeout (default 5) and no-data timeout (default 10)
+ *   #backchannel=0     do not ask for the ONVIF audio back channel (asked for by default)
  *
- * Unknown options are ignored so that go2rtc configs (`#backchannel=0`) keep working.
+ * Unknown options are ignored so that go2rtc configs keep working.
  */
 import { BadRequestError } from '../../../core/errors.ts';
 import { maskSecrets } from '../../../core/mask.ts';
@@ -39,6 +40,11 @@ export interface RtspSourceOptions {
   connectTimeoutMs: number;
   /** No RTP for this long after PLAY closes the connection, ms. */
   noDataTimeoutMs: number;
+  /**
+   * Ask for the ONVIF back channel (`Require: www.onvif.org/ver20/backchannel` on DESCRIBE, retried
+   * without when refused). Default true; `#backchannel=0` turns it off.
+   */
+  backchannel: boolean;
 }
 
 /** Parses a source URL; throws BadRequestError naming the problem. */
@@ -66,6 +72,7 @@ export function parseRtspUrl(raw: string): RtspSourceOptions {
     transport: 'tcp',
     connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
     noDataTimeoutMs: DEFAULT_NO_DATA_TIMEOUT_MS,
+    backchannel: true,
   };
   if (u.username || u.password) {
     opts.user = decode(u.username, display);
@@ -108,6 +115,10 @@ function applyFragment(opts: RtspSourceOptions, fragment: string): void {
         opts.noDataTimeoutMs = Math.round(seconds * 1000);
         break;
       }
+      case 'backchannel':
+        if (value !== '0' && value !== '1' && value !== 'false' && value !== 'true') throw bad();
+        opts.backchannel = value === '1' || value === 'true';
+        break;
     }
   }
 }

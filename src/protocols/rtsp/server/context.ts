@@ -5,8 +5,8 @@
 import type { StreamRegistry } from '../../../core/registry.ts';
 import type { Logger } from '../../../log/logger.ts';
 import { STATUS_TEXT } from '../message.ts';
-import type { RtspLoopback } from './loopback.ts';
 import type { RtspAccessControl } from './access.ts';
+import type { RtspLoopback } from './loopback.ts';
 import type { ServerCounters } from './types.ts';
 import type { UdpTransport } from './udp.ts';
 

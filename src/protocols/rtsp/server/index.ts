@@ -9,6 +9,7 @@ import { loopbackHost, rtspLoopback } from './loopback.ts';
 import { RtspServer } from './server.ts';
 import type { RtspServerOptions } from './types.ts';
 
+export type { RtspAccessControl, RtspAccessRequest, RtspAccessResult } from './access.ts';
 export {
   INTERNAL_PATH_PREFIX,
   type InternalPublishHandler,
@@ -17,7 +18,6 @@ export {
   rtspLoopback,
 } from './loopback.ts';
 export { RtspServer } from './server.ts';
-export type { RtspAccessControl, RtspAccessRequest, RtspAccessResult } from './access.ts';
 export type { ConnectionCounters, RtspServerOptions, ServerCounters } from './types.ts';
 
 const DEFAULT_RTP_PORT = 8000;
@@ -62,14 +62,19 @@ class RtspServerModule implements GatewayModule {
     if (!options) return;
     const log = this.ctx.logging.module('rtsp');
     const loopback = rtspLoopback(this.ctx.registry);
-    const server = new RtspServer({ registry: this.ctx.registry, log, loopback }, options);
+    // With auth: users, they decide (and the gateway's own children use its internal user).
+    const auth = this.ctx.auth;
+    if (auth && options.username) log.warn('rtsp.username/password ignored: the auth: users apply to RTSP');
+    const server = new RtspServer(
+      { registry: this.ctx.registry, log, loopback },
+      auth ? { ...options, access: auth.rtsp } : options,
+    );
     this.#server = server;
     const address = await server.listen();
     loopback.address = {
       host: loopbackHost(options.host),
       port: address.port,
-      username: options.username || undefined,
-      password: options.password,
+      ...(auth ? auth.internal : { username: options.username || undefined, password: options.password }),
     };
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     log.info({ address: `${host}:${address.port}` }, 'RTSP listening');

@@ -38,7 +38,9 @@ export class RtspLoopback {
   url(path: string, query = ''): string | undefined {
     const a = this.address;
     if (!a) return undefined;
-    const auth = a.username ? `${encodeURIComponent(a.username)}:${encodeURIComponent(a.password ?? '')}@` : '';
+    const auth = a.username
+      ? `${encodeURIComponent(a.username)}:${encodeURIComponent(a.password ?? '')}@`
+      : '';
     const host = a.host.includes(':') ? `[${a.host}]` : a.host;
     const encoded = path.split('/').map(encodeURIComponent).join('/');
     return `rtsp://${auth}${host}:${a.port}/${encoded}${query ? `?${query}` : ''}`;

@@ -1,12 +1,15 @@
 /**
  * The PLAY side of an RTSP session (RFC 2326 §10.2-10.5): DESCRIBE negotiates a reader against the
  * stream and answers its SDP, SETUP binds each track to interleaved channels or UDP ports, PLAY
- * answers RTP-Info and starts the flow with the cached GOP.
+ * answers RTP-Info and starts the flow with the cached GOP. `?backchannel=1` adds a back channel
+ * the client sends audio on (backchannel.ts).
  */
 import { randomInt } from 'node:crypto';
 import { InvalidStateError, NotFoundError } from '../../../core/errors.ts';
+import type { Codec } from '../../../core/media.ts';
 import type { RtspRequest } from '../message.ts';
 import { formatRtpInfo, formatTransport } from '../transport.ts';
+import { backchannelCodec, backchannelMedia, ServerBackchannel, wantsBackchannel } from './backchannel.ts';
 import { type Reply, RtspStatusError } from './context.ts';
 import { type RtspTarget, requestsFromQuery } from './query.ts';
 import { RtspReader } from './reader.ts';
@@ -17,6 +20,9 @@ import { plainAddress } from './udp.ts';
 export class ReaderSession {
   #reader: RtspReader | undefined;
   #closing = false;
+  /** The codec of the back channel the DESCRIBE answer offered (`?backchannel=1`), and its session. */
+  #backCodec: Codec | undefined;
+  #back: ServerBackchannel | undefined;
 
   /** @param onEnded told when the reader is closed by the stream (not by this session). */
   constructor(
@@ -39,7 +45,10 @@ export class ReaderSession {
     const reader = await this.#negotiate(target);
     const senders = reader.tracks.map((_, i) => reader.senderOf(i));
     const local = plainAddress(this.host.socket.localAddress ?? '0.0.0.0');
-    const sdp = readerSdp(reader.tracks, senders, local, String(randomInt(1, 2 ** 47)));
+    const stream = this.host.shared.registry.get(target.name);
+    this.#backCodec = wantsBackchannel(target.query) ? backchannelCodec(stream) : undefined;
+    const extra = this.#backCodec ? [backchannelMedia(this.#backCodec, reader.tracks.length)] : [];
+    const sdp = readerSdp(reader.tracks, senders, local, String(randomInt(1, 2 ** 47)), extra);
     return {
       status: 200,
       headers: [
@@ -62,6 +71,7 @@ export class ReaderSession {
       index = reader.tracks.findIndex((_, i) => !reader.isBound(i));
       if (index < 0) throw new RtspStatusError(455, 'every track is set up already');
     }
+    if (index === reader.tracks.length && this.#backCodec) return this.#setupBackchannel(req, target, spec);
     if (index >= reader.tracks.length) {
       throw new RtspStatusError(404, `track ${index} of ${reader.tracks.length}`);
     }
@@ -124,7 +134,35 @@ export class ReaderSession {
 
   /** Idempotent: closes the reader without telling `onEnded`. */
   close(): void {
+    this.#back?.close();
+    this.#back = undefined;
     this.#closeReader();
+  }
+
+  /** SETUP of the back channel offered by DESCRIBE: its RTP goes into the stream's back channel. */
+  #setupBackchannel(req: RtspRequest, target: RtspTarget, spec: ReturnType<typeof chooseTransport>): Reply {
+    const stream = this.host.shared.registry.get(target.name);
+    const codec = this.#backCodec;
+    if (!stream || !codec) throw new NotFoundError(`stream "${target.name}" not found`);
+    if (this.#back) throw new RtspStatusError(455, 'the back channel is set up already');
+    const transport = this.#reader?.transport;
+    if (transport && transport !== spec.protocol) {
+      throw new RtspStatusError(461, `tracks of one session must share a transport (${transport})`);
+    }
+    const back = new ServerBackchannel(stream, codec, spec.protocol === 'udp', `rtsp ${this.host.remoteAddress}`);
+    this.#back = back;
+    this.host.sessionId();
+    if (spec.protocol === 'tcp') {
+      const channels = claimChannels(this.host, spec.interleaved);
+      this.host.routeChannel(channels[0], (data) => back.onRtp(data));
+      this.host.routeChannel(channels[1], () => undefined); // its RTCP: nothing to do with it
+      return transportReply(formatTransport({ protocol: 'tcp', multicast: false, interleaved: channels }));
+    }
+    const ports = spec.clientPort!;
+    this.host.routeUdp(ports, { onDatagram: (data, rtcp) => (rtcp ? undefined : back.onRtp(data)) });
+    return transportReply(
+      formatTransport({ protocol: 'udp', multicast: false, clientPort: ports, serverPort: this.host.shared.udp!.ports }),
+    );
   }
 
   async #negotiate(target: RtspTarget): Promise<RtspReader> {

@@ -24,13 +24,15 @@ function announcedCodec(codec: Codec, payloadType: number): Codec {
 
 /**
  * The SDP for `tracks` sent by `senders` (same order). `address` is the server's address on the
- * reader's connection (the `o=` line), `sessionId` a decimal string.
+ * reader's connection (the `o=` line), `sessionId` a decimal string. `extra` medias (a back
+ * channel, see backchannel.ts) follow the tracks.
  */
 export function readerSdp(
   tracks: readonly StreamTrack[],
   senders: readonly RtpTrackSender[],
   address: string,
   sessionId: string,
+  extra: readonly Media[] = [],
 ): string {
   const medias: Media[] = tracks.map((track, i) => ({
     kind: track.kind,
@@ -39,5 +41,5 @@ export function readerSdp(
     codecs: [announcedCodec(track.codec, senders[i].payloadType)],
     id: trackControl(i),
   }));
-  return mediasToSdp(medias, { address, sessionId, sessionName: 'mediagate' });
+  return mediasToSdp([...medias, ...extra], { address, sessionId, sessionName: 'mediagate' });
 }

@@ -26,7 +26,7 @@ export interface LocalParams {
  * Feedback the gateway handles: as sender it answers generic NACK (RFC 4585 §6.2.1), PLI (§6.3.1)
  * and FIR (RFC 5104 §4.3.1); as receiver it sends PLI only.
  */
-function supportedFeedback(fb: SdpRtcpFb, direction: 'sendonly' | 'recvonly'): boolean {
+function supportedFeedback(fb: SdpRtcpFb, direction: 'sendonly' | 'recvonly' | 'sendrecv'): boolean {
   if (fb.type === 'nack' && fb.parameter === 'pli') return true;
   if (direction === 'recvonly') return false;
   return (fb.type === 'nack' && fb.parameter === undefined) || (fb.type === 'ccm' && fb.parameter === 'fir');

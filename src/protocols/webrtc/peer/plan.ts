@@ -1,8 +1,13 @@
 /**
  * From an offer to a plan: which section carries which track with which payload type, and which
  * sections are rejected and why. Pure; the viewer and publisher build their answers from it.
+ *
+ * Two-way audio: with `talk` (the stream has a back channel), the first audio section the browser
+ * sends on takes its microphone: `sendrecv` when the section also plays a track, `recvonly` when
+ * the stream has no audio for it (or the browser only sends there).
  */
 import type { MediaRequest } from '../../../core/consumer.ts';
+import type { Codec } from '../../../core/media.ts';
 import { BadRequestError } from '../../../core/errors.ts';
 import type { StreamTrack } from '../../../core/track.ts';
 import { chooseReceiveCodec, chooseSendCodec } from './codec-select.ts';
@@ -44,6 +49,15 @@ function rejectReason(section: OfferSection, role: 'viewer' | 'publisher'): stri
   return undefined;
 }
 
+/** The section that takes the browser's microphone, and the codec the browser sends it in. */
+export interface TalkBinding {
+  mid: string;
+  /** The answer's codec for the section, with the payload type the browser's RTP carries. */
+  codec: Codec;
+  /** SSRCs the offer announced for the section (the browser may use another: then learned). */
+  ssrcs: number[];
+}
+
 export interface ViewerBinding {
   track: StreamTrack;
   /** The payload type the browser expects for the track's codec. */
@@ -60,14 +74,25 @@ export function planViewer(
   tracks: readonly StreamTrack[],
   ssrcOf: (track: StreamTrack) => number,
   streamId: string,
-): { plans: SectionPlan[]; bindings: ViewerBinding[] } {
+  talk = false,
+): { plans: SectionPlan[]; bindings: ViewerBinding[]; talk?: TalkBinding } {
   const free = [...tracks];
   const plans: SectionPlan[] = [];
   const bindings: ViewerBinding[] = [];
+  let talking: TalkBinding | undefined;
+  /** The section as the microphone's only (`recvonly` from the gateway), or false. */
+  const listenOnly = (section: OfferSection): boolean => {
+    if (!talk || talking || !browserSendsAudio(section)) return false;
+    const codec = chooseReceiveCodec(supportedCodecs(section));
+    if (!codec) return false;
+    plans.push({ section, codec, direction: 'recvonly' });
+    talking = { mid: section.mid ?? String(section.index), codec, ssrcs: section.ssrcs };
+    return true;
+  };
   for (const section of offer.sections) {
     const reason = rejectReason(section, 'viewer');
     if (reason !== undefined) {
-      plans.push({ section, rejected: reason });
+      if (!listenOnly(section)) plans.push({ section, rejected: reason });
       continue;
     }
     const offered = supportedCodecs(section);
@@ -80,22 +105,36 @@ export function planViewer(
       }
     }
     if (!chosen) {
-      plans.push({ section, rejected: `the stream has no track for ${describeOffered(section)}` });
+      if (!listenOnly(section))
+        plans.push({ section, rejected: `the stream has no track for ${describeOffered(section)}` });
       continue;
     }
     free.splice(free.indexOf(chosen.track), 1);
     const ssrc = ssrcOf(chosen.track);
     const mid = section.mid ?? String(section.index);
+    const both = talk && !talking && browserSendsAudio(section);
+    if (both) talking = { mid, codec: chosen.codec, ssrcs: section.ssrcs };
     plans.push({
       section,
       codec: chosen.codec,
-      direction: 'sendonly',
+      direction: both ? 'sendrecv' : 'sendonly',
       ssrc,
       msid: { stream: streamId, track: `${chosen.track.kind}-${mid}` },
     });
     bindings.push({ track: chosen.track, payloadType: chosen.codec.payloadType ?? 0, mid });
   }
-  return { plans, bindings };
+  return talking ? { plans, bindings, talk: talking } : { plans, bindings };
+}
+
+/** An SRTP audio section the browser sends on (`sendrecv` or `sendonly` in its offer). */
+function browserSendsAudio(section: OfferSection): boolean {
+  const m = section.media;
+  return (
+    m !== undefined &&
+    m.kind === 'audio' &&
+    (m.direction === 'sendrecv' || m.direction === 'recvonly') &&
+    /SAVP/i.test(section.protocol)
+  );
 }
 
 /** The publisher's plan: each section the browser sends on gets the codec to ingest. */

@@ -122,7 +122,7 @@ export class PeerSessions {
       await stream.addConsumer(viewer);
       this.#assertAccepting();
       if (viewer.closed) throw new InvalidStateError('viewer closed during negotiation');
-      const plans = viewer.bind(msidToken(stream.name));
+      const plans = viewer.bind(msidToken(stream.name), stream);
       return this.#start(req, offer, policy, {
         plans,
         endpoint: viewer,

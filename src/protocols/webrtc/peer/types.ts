@@ -76,7 +76,8 @@ export type SectionPlan =
       section: OfferSection;
       /** The offer's codec, its payload type and fmtp as offered. */
       codec: Codec;
-      direction: 'sendonly' | 'recvonly';
+      /** `sendrecv`: a viewer's audio section that also takes the browser's microphone (two-way audio). */
+      direction: 'sendonly' | 'recvonly' | 'sendrecv';
       /** SSRC the gateway sends with (viewer), for `a=ssrc`. */
       ssrc?: number;
       /** `a=msid` stream and track ids (viewer). */

@@ -4,16 +4,24 @@
  * browser chose on a copy of each packet and hands it to the transport (which encrypts into a new
  * buffer). It answers NACKs from the shared packet history, turns PLI/FIR into a (rate-limited)
  * keyframe request to the source and sends a sender report per track every few seconds.
+ *
+ * Two-way audio: when the stream has a back channel and the browser offers a microphone, its
+ * audio section is answered `sendrecv` (see plan.ts) and the browser's RTP is depacketized and
+ * written into the stream's back channel through a `Talk`, taken at the first frame: the first
+ * viewer whose microphone reaches the gateway talks, the others are dropped until it leaves.
  */
 import { Consumer, type MediaRequest } from '../../../core/consumer.ts';
 import { errorMessage } from '../../../core/errors.ts';
 import type { Frame } from '../../../core/media.ts';
+import type { Stream } from '../../../core/stream.ts';
 import type { StreamTrack } from '../../../core/track.ts';
-import { RTP_HEADER_SIZE } from '../../../rtp/packet.ts';
+import { parseRtp, RTP_HEADER_SIZE } from '../../../rtp/packet.ts';
+import { acquireTalk, canTalk, type Talk } from '../../backchannel/talk.ts';
+import { RtpTrackReceiver } from '../../rtp/track-receiver.ts';
 import { type RtpTrackSender, rtpSenderFor } from '../../rtp/track-sender.ts';
 import { historyFor, type RtpHistory } from './history.ts';
 import type { ParsedOffer } from './offer.ts';
-import { planViewer, viewerRequests } from './plan.ts';
+import { planViewer, type TalkBinding, viewerRequests } from './plan.ts';
 import { readFeedback, viewerSenderReport } from './rtcp.ts';
 import type { PeerTransport, SectionPlan } from './types.ts';
 
@@ -36,6 +44,20 @@ export interface ViewerCounters {
   retransmitted: number;
   keyframeRequests: number;
   badRtcp: number;
+  /** Microphone frames received (two-way audio). */
+  talkFrames: number;
+  /** Microphone frames dropped: another producer holds the stream's back channel. */
+  talkBusy: number;
+  /** RTP from the browser that did not parse or belongs to no microphone section. */
+  badRtp: number;
+}
+
+/** The browser's microphone: where its RTP goes. */
+interface Microphone {
+  stream: Stream;
+  binding: TalkBinding;
+  receiver: RtpTrackReceiver;
+  talk: Talk | undefined;
 }
 
 interface Output {
@@ -60,7 +82,15 @@ function requestKeyframe(track: StreamTrack): boolean {
 
 export class WebRtcViewer extends Consumer {
   readonly type = 'webrtc';
-  readonly rtcCounters: ViewerCounters = { nacks: 0, retransmitted: 0, keyframeRequests: 0, badRtcp: 0 };
+  readonly rtcCounters: ViewerCounters = {
+    nacks: 0,
+    retransmitted: 0,
+    keyframeRequests: 0,
+    badRtcp: 0,
+    talkFrames: 0,
+    talkBusy: 0,
+    badRtp: 0,
+  };
   readonly #offer: ParsedOffer;
   readonly #requests: MediaRequest[];
   readonly #opts: Required<ViewerOptions>;
@@ -68,6 +98,7 @@ export class WebRtcViewer extends Consumer {
   readonly #bySsrc = new Map<number, { track: StreamTrack; output: Output }>();
   #transport: PeerTransport | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #mic: Microphone | undefined;
 
   /** Throws `BadRequestError` when no section of the offer can carry a codec the gateway sends. */
   constructor(offer: ParsedOffer, opts: ViewerOptions) {
@@ -83,15 +114,20 @@ export class WebRtcViewer extends Consumer {
 
   /**
    * After the stream attached its tracks: assigns them to the offer's sections and returns the
-   * plan of the answer. `streamId` becomes the `a=msid` stream id.
+   * plan of the answer. `streamId` becomes the `a=msid` stream id. With `stream` and a back
+   * channel on it, a microphone the browser offers is taken (two-way audio).
    */
-  bind(streamId: string): SectionPlan[] {
-    const { plans, bindings } = planViewer(
+  bind(streamId: string, stream?: Stream): SectionPlan[] {
+    const { plans, bindings, talk } = planViewer(
       this.#offer,
       this.tracks,
       (t) => rtpSenderFor(t, WEBRTC_MTU).ssrc,
       streamId,
+      stream !== undefined && canTalk(stream),
     );
+    if (talk && stream) {
+      this.#mic = { stream, binding: talk, receiver: new RtpTrackReceiver(talk.codec, true), talk: undefined };
+    }
     for (const b of bindings) {
       const sender = rtpSenderFor(b.track, WEBRTC_MTU);
       const output: Output = {
@@ -116,8 +152,37 @@ export class WebRtcViewer extends Consumer {
     this.#timer = setInterval(() => this.#sendReports(), this.#opts.senderReportIntervalMs);
   }
 
-  /** A viewer receives no RTP (its sections are sendonly). */
-  handleRtp(_packet: Buffer): void {}
+  /** RTP from the browser: its microphone, when a section took one; anything else is counted. */
+  handleRtp(buf: Buffer): void {
+    const mic = this.#mic;
+    if (this.closed || !mic) return;
+    let packet: ReturnType<typeof parseRtp>;
+    try {
+      packet = parseRtp(buf);
+    } catch {
+      this.rtcCounters.badRtp++;
+      return;
+    }
+    if (packet.payloadType !== mic.binding.codec.payloadType) {
+      this.rtcCounters.badRtp++;
+      return;
+    }
+    for (const frame of mic.receiver.push(packet)) {
+      this.rtcCounters.talkFrames++;
+      if (!mic.talk || mic.talk.closed) mic.talk = acquireTalk(mic.stream, this.#owner());
+      if (mic.talk) mic.talk.write(frame, mic.binding.codec);
+      else this.rtcCounters.talkBusy++;
+    }
+  }
+
+  /** True while this viewer's microphone holds the stream's back channel. */
+  get talking(): boolean {
+    return this.#mic?.talk !== undefined && !this.#mic.talk.closed;
+  }
+
+  #owner(): string {
+    return `webrtc ${this.remoteAddress ?? ''} (consumer ${this.id})`.replace('  ', ' ');
+  }
 
   /** NACK -> retransmit from the history; PLI/FIR -> keyframe request; the rest is ignored. */
   handleRtcp(packet: Buffer): void {
@@ -164,6 +229,8 @@ export class WebRtcViewer extends Consumer {
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#transport = undefined;
+    this.#mic?.talk?.close();
+    this.#mic = undefined;
   }
 
   #send(output: Output, packet: Buffer): void {

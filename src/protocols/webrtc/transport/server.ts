@@ -34,6 +34,7 @@ const DEFAULTS = {
   consentTimeoutMs: 30_000,
   connectTimeoutMs: 30_000,
   tcpStunTimeoutMs: 5_000,
+  maxPendingTcpConnections: 256,
   sweepIntervalMs: 1_000,
   maxTcpFrameSize: 18_432, // a full DTLS record: 2^14 + 2048
   closeDeadlineMs: 1_000,
@@ -63,6 +64,7 @@ export class WebRtcServer {
     unrouted: 0,
     tcpAccepted: 0,
     tcpRejected: 0,
+    tcpEvicted: 0,
   };
   readonly #opts: ResolvedOptions;
   readonly #log: Logger;
@@ -81,6 +83,8 @@ export class WebRtcServer {
   readonly #udpRoutes = new Map<string, { transport: WebRtcTransport; path: UdpPath }>();
   /** Every TCP connection, with the transport it authenticated for (undefined until then). */
   readonly #connections = new Map<TcpConnection, WebRtcTransport | undefined>();
+  /** The connections not yet authenticated, oldest first. */
+  readonly #pendingTcp = new Set<TcpConnection>();
 
   constructor(opts: WebRtcServerOptions) {
     this.#opts = { ...DEFAULTS, ...definedOnly(opts) } as ResolvedOptions;
@@ -263,10 +267,18 @@ export class WebRtcServer {
       onClose: (c) => {
         const transport = this.#connections.get(c);
         this.#connections.delete(c);
+        this.#pendingTcp.delete(c);
         transport?.pathClosed(c);
       },
     });
+    if (this.#pendingTcp.size >= this.#opts.maxPendingTcpConnections) {
+      const oldest = this.#pendingTcp.values().next().value as TcpConnection;
+      this.#pendingTcp.delete(oldest);
+      this.counters.tcpEvicted++;
+      oldest.destroy().catch(() => {});
+    }
     this.#connections.set(conn, undefined);
+    this.#pendingTcp.add(conn);
   }
 
   #onTcpPacket(packet: Buffer, conn: TcpConnection): void {
@@ -330,6 +342,7 @@ export class WebRtcServer {
   /** Points `path` at `transport` (taking it from another transport if the peer moved). */
   #route(transport: WebRtcTransport, path: IcePath): void {
     if (path instanceof TcpConnection) {
+      this.#pendingTcp.delete(path);
       const previous = this.#connections.get(path);
       if (previous !== transport) {
         previous?.dropPath(path);
@@ -363,11 +376,12 @@ export class WebRtcServer {
     for (const transport of [...this.#byUfrag.values()]) {
       transport.checkTimeouts(now, consentTimeoutMs, connectTimeoutMs);
     }
-    for (const [conn, transport] of this.#connections) {
-      if (!transport && !conn.closed && now - conn.acceptedAt > tcpStunTimeoutMs) {
-        this.counters.tcpRejected++;
-        conn.destroy().catch(() => {});
-      }
+    for (const conn of [...this.#pendingTcp]) {
+      if (now - conn.acceptedAt <= tcpStunTimeoutMs) break; // oldest first: the rest are younger
+      this.#pendingTcp.delete(conn);
+      if (conn.closed) continue;
+      this.counters.tcpRejected++;
+      conn.destroy().catch(() => {});
     }
   }
 }

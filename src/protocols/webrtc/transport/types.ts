@@ -28,6 +28,12 @@ export interface WebRtcServerOptions {
   connectTimeoutMs?: number;
   /** A TCP connection without a valid STUN request after this long is closed. Default 5 000 ms. */
   tcpStunTimeoutMs?: number;
+  /**
+   * TCP connections that have not yet sent a valid STUN request, at most. At the limit a new
+   * connection closes the oldest such one (a real peer authenticates within a round trip, so a
+   * flood of idle connections cannot lock it out). Default 256.
+   */
+  maxPendingTcpConnections?: number;
   /** Period of the one timer that sweeps the timeouts above. Default 1 000 ms. */
   sweepIntervalMs?: number;
   /** Largest RFC 4571 frame accepted on TCP; a longer one closes the connection. Default 18 432 bytes. */
@@ -115,4 +121,6 @@ export interface ServerCounters {
   tcpAccepted: number;
   /** TCP connections closed for broken framing, STUN timeout, or after `stopAccepting()`. */
   tcpRejected: number;
+  /** TCP connections closed unauthenticated to make room under `maxPendingTcpConnections`. */
+  tcpEvicted: number;
 }

@@ -1,0 +1,12 @@
+import { ProcessGroup } from './lib/procs.ts';
+import { startJanus } from './peers/janus.ts';
+const g = new ProcessGroup();
+const j = await startJanus(g, 40000, 'packetization-mode=1;profile-level-id=42c01f');
+const post = async (p: string, b: object) => (await (await fetch(j.url + p, { method: 'POST', body: JSON.stringify({ ...b, transaction: 'x' }) })).json()) as any;
+const s = (await post('', { janus: 'create' })).data.id;
+const h = (await post(`/${s}`, { janus: 'attach', plugin: 'janus.plugin.streaming' })).data.id;
+await post(`/${s}/${h}`, { janus: 'message', body: { request: 'watch', id: 1 } });
+const ev = await (await fetch(`${j.url}/${s}?maxev=5`)).json();
+console.log(JSON.stringify(ev).match(/a=candidate[^\\]*/g));
+console.log(j.output());
+await g.stopAll();

@@ -1,0 +1,59 @@
+/** One measurement window: CPU of the server (and of the harness) and the machine's load around it. */
+import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { monoUs } from '../lib/clip.ts';
+import type { Worker } from '../lib/ipc.ts';
+import { cpuSeconds, rssBytes } from '../lib/procs.ts';
+
+export interface Window {
+  seconds: number;
+  startUs: number;
+  /** Server CPU seconds (user + system, all threads) during the window. */
+  serverCpu: number;
+  /** CPU seconds of the client process (readers or viewers) during the window. */
+  clientCpu: number;
+  /**
+   * Server RSS during the window, bytes: the lowest of samples every 250 ms. A V8 heap's RSS moves
+   * by megabytes with its young generation; the floor is what the readers really hold.
+   */
+  rss: number;
+  /** 1-minute load average at the end (other work on the machine shows here). */
+  load1: number;
+}
+
+/** Resets the client's counters, waits `seconds`, freezes them; CPU is read right around it. */
+export async function measureWindow(serverPid: number, client: Worker, seconds: number): Promise<Window> {
+  await client.call('reset');
+  const c0 = cpuSeconds(serverPid);
+  const h0 = cpuSeconds(client.pid);
+  const startUs = monoUs();
+  const t0 = performance.now();
+  let rss = Number.POSITIVE_INFINITY;
+  while (performance.now() - t0 < seconds * 1000) {
+    await sleep(Math.min(250, seconds * 1000 - (performance.now() - t0)));
+    rss = Math.min(rss, rssBytes(serverPid));
+  }
+  await client.call('freeze');
+  const serverCpu = cpuSeconds(serverPid) - c0;
+  const clientCpu = cpuSeconds(client.pid) - h0;
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    startUs,
+    serverCpu,
+    clientCpu,
+    rss,
+    load1: loadavg()[0],
+  };
+}
+
+/** RSS floor over `ms`: the lowest of samples every 250 ms (see `Window.rss`). */
+export async function settledRss(pid: number, ms = 2000): Promise<number> {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < Math.max(1, ms / 250); i++) {
+    min = Math.min(min, rssBytes(pid));
+    await sleep(250);
+  }
+  return min;
+}
+
+export const round = (x: number, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);

@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeClip, loadClip } from './lib/clip.ts';
+import { startWorker } from './lib/ipc.ts';
+import { freeUdpPortPair } from './lib/ports.ts';
+import { ProcessGroup } from './lib/procs.ts';
+import { startCeiling, startGstRelay, startMediagate } from './lib/servers.ts';
+
+function threads(pid: number) {
+  const out: Record<string, [number, number]> = {};
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+    const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    const k = `${name}`;
+    const prev = out[k] ?? [0, 0];
+    out[k] = [prev[0] + Number(f[11]), prev[1] + Number(f[12])];
+  }
+  return out;
+}
+const group = new ProcessGroup();
+const clipPath = makeClip();
+const clip = loadClip(clipPath);
+const which = process.argv[2] ?? 'mediagate';
+const n = Number(process.argv[3] ?? 200);
+try {
+  let url: string; let pid: number; let feed: object;
+  if (which === 'mediagate') { const mg = await startMediagate(group); url = `rtsp://127.0.0.1:${mg.rtspPort}/bench`; pid = mg.pid; feed = { rtsp: url }; }
+  else if (which === 'ceiling') { const c = await startCeiling(group); url = c.url; pid = c.pid; feed = { rtsp: url }; }
+  else { const udp = await freeUdpPortPair(); const g = await startGstRelay(group, udp, clip.codec.fmtp!['sprop-parameter-sets']); url = g.url; pid = g.pid; feed = { udp }; }
+  const pub = startWorker(group, 'publisher', 'publisher.ts');
+  await pub.call('start', { clip: clipPath, ...feed });
+  const readers = startWorker(group, 'readers', 'rtsp-readers.ts');
+  console.log(await readers.call('add', { url, count: n }, 60000));
+  await sleep(2000);
+  const a = threads(pid);
+  await readers.call('reset');
+  await sleep(8000);
+  await readers.call('freeze');
+  const b = threads(pid);
+  const r = await readers.call<{ bytes: number }>('collect', { sends: [] });
+  let tu = 0, ts = 0;
+  for (const k of Object.keys(b)) { const du = b[k][0] - (a[k]?.[0] ?? 0), ds = b[k][1] - (a[k]?.[1] ?? 0); tu += du; ts += ds; if (du + ds > 0) console.log(k.padEnd(20), 'user', du, 'sys', ds); }
+  console.log(which, 'total user', tu, 'sys', ts, 'ticks; GB', r.bytes / 1e9, 's/GB', (tu + ts) / 100 / (r.bytes / 1e9));
+} finally {
+  await group.stopAll();
+}
