@@ -43,7 +43,9 @@ export interface SourceConnection extends SafeEmitter<{ close: [error: Error | u
 export interface SourceDriver {
   /**
    * Connects and resolves once the medias are known. Rejects on failure or when `signal` aborts;
-   * a connection that fails later emits `close` with the error.
+   * a connection that fails later emits `close` with the error. Frames given to `sink` before the
+   * promise has resolved are dropped (the runner maps medias to tracks only then), so delivery
+   * starts on a later turn of the event loop.
    */
   connect(sink: FrameSink, signal: AbortSignal): Promise<SourceConnection>;
 }

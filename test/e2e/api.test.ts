@@ -39,7 +39,7 @@ describe('gateway process: REST API', { timeout: 60000 }, () => {
       ['GET', '/api/streams?src=missing', 404, /not found/],
       ['PUT', `/api/streams?name=${'x'.repeat(300)}&src=file:/x.mp4`, 400, /invalid stream name/],
       ['PUT', '/api/streams?name=e&src=exec:rm%20-rf%20/', 400, /config file|unknown source scheme/],
-      ['POST', '/api/streams', 405, /not allowed/],
+      ['POST', '/api', 405, /not allowed/],
       ['GET', '/api/nothing', 404, /no such endpoint/],
     ];
     for (const [method, path, status, message] of cases) {

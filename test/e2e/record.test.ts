@@ -144,10 +144,10 @@ describe('gateway process: recording', { timeout: 70000 }, () => {
     timeout: 40000,
   }, async () => {
     const dir = join(rec, 'kill');
-    const first = await start(`record:\n  path: ${dir}\n  segment: 2\n  streams: [demo]\n`);
+    const first = await start(`record:\n  path: ${dir}\n  segment: 1\n  streams: [demo]\n`);
     const demo = join(dir, 'demo');
     await until(() => segments(demo).length >= 3, 15000, 'three finished segments');
-    await sleep(500); // well into the next segment
+    await sleep(400); // well into the next segment
     first.proc.kill('SIGKILL');
     await until(() => first.proc.exitCode !== null || first.proc.signalCode !== null, 5000, 'exit');
     const finished = segments(demo);
@@ -156,7 +156,7 @@ describe('gateway process: recording', { timeout: 70000 }, () => {
       const p = probe(join(demo, name));
       assert.ok(p.ok, `${name}: ${p.stderr}`);
       assert.deepEqual(p.codecs, ['h264', 'opus'], name);
-      assert.ok(Math.abs(p.duration - 2) < 0.3, `${name}: ${p.duration} s`);
+      assert.ok(Math.abs(p.duration - 1) < 0.2, `${name}: ${p.duration} s`);
     }
     const torn = parts(demo);
     assert.equal(torn.length, 1, 'the segment being written when the process died');
@@ -168,7 +168,7 @@ describe('gateway process: recording', { timeout: 70000 }, () => {
     assert.ok(segments(demo).includes(repaired), `${torn[0]} became ${repaired}`);
     assert.match(second.output(), /repaired a segment left unfinished by a crash/);
     const p = probe(join(demo, repaired));
-    assert.ok(p.ok && p.duration > 0.3 && p.duration < 2.1, `${repaired}: ${p.duration} s ${p.stderr}`);
+    assert.ok(p.ok && p.duration > 0.2 && p.duration < 1.1, `${repaired}: ${p.duration} s ${p.stderr}`);
     await until(() => segments(demo).length >= finished.length + 2, 10000, 'a new segment');
     const { code } = await second.stop();
     assert.equal(code, 0);

@@ -98,7 +98,9 @@ class FilePlayback extends SafeEmitter<{ close: [Error | undefined] }> implement
     schedule.sort((a, b) => a.time - b.time || a.track - b.track);
     this.#schedule = schedule;
     this.#loopSeconds = loopSeconds || 1;
-    this.#tick();
+    // The first frames go out on the next turn of the loop: the runner maps this connection's
+    // tracks only once connect() has resolved, and frames before that would be lost.
+    this.#timer = setTimeout(() => this.#tick(), 0);
   }
 
   close(): void {

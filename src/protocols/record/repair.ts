@@ -9,11 +9,11 @@
  */
 import { constants } from 'node:fs';
 import { access, type FileHandle, open, readdir, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { errorMessage, ParseError } from '../../core/errors.ts';
 import { readBoxHeader } from '../../formats/mp4/box.ts';
 import { nodeFs } from './fs.ts';
-import { durationField, fragmentEnds, readMoov } from './mp4-file.ts';
+import { durationField, fragmentEnds, type MoovInfo, readMoov } from './mp4-file.ts';
 import { segmentOfPart } from './naming.ts';
 
 /** What happened to one part file. */
@@ -61,9 +61,8 @@ export async function repairAll(root: string): Promise<RepairResult[]> {
 
 /** Repairs one `.part` file (see the file comment). Never throws: a failure is in the result. */
 export async function repairPart(part: string): Promise<RepairResult> {
-  const slash = part.lastIndexOf('/');
-  const dir = part.slice(0, slash);
-  const segment = segmentOfPart(part.slice(slash + 1));
+  const dir = dirname(part);
+  const segment = segmentOfPart(basename(part));
   if (!segment) return { part, action: 'failed', reason: 'not a recording part file' };
   let fh: FileHandle | undefined;
   try {
@@ -124,7 +123,7 @@ async function scanFragments(fh: FileHandle): Promise<Scan> {
     if (box.type === 'moov') {
       if (timescales || box.size > MAX_META_BOX) break;
       const moov = await readAt(fh, offset, box.size);
-      let info: ReturnType<typeof readMoov>;
+      let info: MoovInfo;
       try {
         info = readMoov(moov, readBoxHeader(moov, 0));
       } catch (err) {

@@ -14,6 +14,7 @@ import type { RecordConfig } from '../../config/schema.ts';
 import { ConflictError, errorMessage, NotFoundError } from '../../core/errors.ts';
 import type { StreamRegistry } from '../../core/registry.ts';
 import type { Logger } from '../../log/logger.ts';
+import { Fmp4Muxer } from '../mp4/muxer.ts';
 import { attachConsumer } from '../mp4/negotiate.ts';
 import { Sweeper } from '../mp4/sweeper.ts';
 import { nodeFs, type RecordFs } from './fs.ts';
@@ -248,6 +249,12 @@ export class RecordService {
     });
     try {
       await attachConsumer(this.#opts.registry, job.stream, recorder);
+      try {
+        new Fmp4Muxer(recorder.tracks); // AAC without its config: say so now, not at the first frame
+      } catch (err) {
+        recorder.close();
+        throw err;
+      }
       if (job.stopped || !this.#accepting) {
         recorder.close();
         return;

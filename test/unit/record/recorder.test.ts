@@ -43,7 +43,7 @@ const close = async (r: Recorder) => {
 };
 
 describe('Recorder', () => {
-  test('recorder cuts a segment at the first keyframe after the segment length, each file starting at 0 with its own init segment', async () => {
+  test('recorder.deliver() cuts a segment at the first keyframe after the segment length, each file starting at 0 with its own init segment', async () => {
     const tracks = demoTracks();
     const r = recorderOn([tracks.video, tracks.audio], { dir: tmp.dir, segmentSeconds: 2.5, now: () => T0 });
     feed(tracks, demoFrames(0, 7.5));
@@ -73,7 +73,7 @@ describe('Recorder', () => {
     assert.equal(r.counters.drops, 0);
   });
 
-  test('recorder names each segment by the UTC wall-clock time of its first frame, dating a replayed GOP back', async () => {
+  test('recorder.deliver() names each segment by the UTC wall-clock time of its first frame, dating a replayed GOP back', async () => {
     const tracks = demoTracks();
     // The stream is running: 0.2 s of the current GOP are cached when the recorder joins.
     feed(tracks, demoFrames(0, 1.2));
@@ -86,7 +86,7 @@ describe('Recorder', () => {
     assert.equal(segmentName(T0 - 160), '2024-05-01T11-59-59.840.mp4');
   });
 
-  test('recorder starts a new segment when the timestamps jump ahead, ending the old one without stretching its last frame', async () => {
+  test('recorder.deliver() starts a new segment when the timestamps jump ahead, ending the old one without stretching its last frame', async () => {
     const tracks = demoTracks();
     const r = recorderOn([tracks.video, tracks.audio], { dir: tmp.dir, segmentSeconds: 60 });
     feed(tracks, demoFrames(0, 2));
@@ -99,7 +99,7 @@ describe('Recorder', () => {
     );
   });
 
-  test('recorder ignores a pause of the audio alone (silence suppression) that resumes where the video is', async () => {
+  test('recorder.deliver() ignores a pause of the audio alone (silence suppression) that resumes where the video is', async () => {
     const tracks = demoTracks();
     const r = recorderOn([tracks.video, tracks.audio], { dir: tmp.dir, segmentSeconds: 60 });
     feed(
@@ -110,7 +110,7 @@ describe('Recorder', () => {
     assert.equal(files(tmp.dir).length, 1);
   });
 
-  test('recorder starts a new segment when the source reconnects (the stream rebases its timestamps)', async () => {
+  test('recorder.deliver() starts a new segment when the source reconnects (the stream rebases its timestamps)', async () => {
     const driver = new FakeDriver([
       { kind: 'video', direction: 'recvonly', codecs: [DEMO_VIDEO.codec] },
       { kind: 'audio', direction: 'recvonly', codecs: [DEMO_AUDIO.codec] },
@@ -143,7 +143,7 @@ describe('Recorder', () => {
     }
   });
 
-  test('recorder starts a new segment when a keyframe brings new parameter sets', async () => {
+  test('recorder.deliver() starts a new segment when a keyframe brings new parameter sets', async () => {
     const tracks = demoTracks();
     const r = recorderOn([tracks.video, tracks.audio], { dir: tmp.dir, segmentSeconds: 60 });
     const { sps, pps } = parseAvcC(AVCC_HIGH_360);
@@ -173,7 +173,7 @@ describe('Recorder', () => {
     assert.equal(readSegment(join(tmp.dir, names[0])).duration, 0.52);
   });
 
-  test('recorder drops frames while the disk is slow instead of queueing them, and resumes video at a keyframe', async () => {
+  test('recorder.deliver() drops frames while the disk is slow instead of queueing them, and resumes video at a keyframe', async () => {
     const fs = new GatedFs();
     const tracks = demoTracks();
     const r = recorderOn([tracks.video, tracks.audio], { dir: tmp.dir, segmentSeconds: 60, fs });
@@ -194,7 +194,7 @@ describe('Recorder', () => {
     for (const s of segs) assert.equal(s.fragments[0].firstSync, true, 'every file starts at a keyframe');
   });
 
-  test('recorder closes with the error when a write fails (disk full) and leaves the .part for repair', async () => {
+  test('recorder.deliver() closes with the error when a write fails (disk full) and leaves the .part for repair', async () => {
     const fs = new GatedFs();
     const tracks = demoTracks();
     const errors: (string | undefined)[] = [];

@@ -200,7 +200,7 @@ describe('RecordService and the recording API', { timeout: 20000 }, () => {
     assert.ok(logs.some((l) => /repaired|removed a leftover/.test(l)));
   });
 
-  test('a failed write shows in GET /api/record, the part is repaired and the job retries', async () => {
+  test('GET /api/record shows the error of a failed write (disk full); the part is repaired and the job retries', async () => {
     const fs = new GatedFs();
     await setup({}, fs);
     await registry.create('cam', ['fake://cam']);
@@ -220,7 +220,7 @@ describe('RecordService and the recording API', { timeout: 20000 }, () => {
     assert.equal(names.length, 2);
   });
 
-  test('retention runs from the module timer and deletes old segments', async () => {
+  test("service.start() runs retention from the module's one timer, deleting segments older than the age", async () => {
     mkdirSync(join(tmp.dir, 'cam'));
     const old = segmentName(Date.now() - 3 * 3600_000);
     const recent = segmentName(Date.now() - 60_000);
