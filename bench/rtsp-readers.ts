@@ -192,6 +192,9 @@ serveIpc({
     let lost = 0;
     let closed = 0;
     let silent = 0;
+    let behind = 0;
+    let minPackets = Number.POSITIVE_INFINITY;
+    const expected = Number(args.expectedPackets ?? 0);
     const keys: number[][] = [];
     const times: number[][] = [];
     for (const s of sessions) {
@@ -199,7 +202,9 @@ serveIpc({
       packets += s.frozen.packets;
       lost += s.frozen.lost;
       if (s.closed) closed++;
-      if (s.packets === 0) silent++;
+      if (s.frozen.packets === 0) silent++;
+      if (s.frozen.packets < expected) behind++;
+      minPackets = Math.min(minPackets, s.frozen.packets);
       keys.push(s.keys);
       times.push(s.times);
     }
@@ -210,6 +215,8 @@ serveIpc({
       lost,
       closed,
       silent,
+      behind,
+      minPackets: sessions.length ? minPackets : 0,
       latency: latencyStats(table, keys, times),
     };
   },

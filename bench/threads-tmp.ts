@@ -12,7 +12,7 @@ function threads(pid: number) {
     const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
     const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    const k = `${name}`;
+    const k = `${name}/${t === String(pid) ? "main" : t}`;
     const prev = out[k] ?? [0, 0];
     out[k] = [prev[0] + Number(f[11]), prev[1] + Number(f[12])];
   }
@@ -25,7 +25,7 @@ const which = process.argv[2] ?? 'mediagate';
 const n = Number(process.argv[3] ?? 200);
 try {
   let url: string; let pid: number; let feed: object;
-  if (which === 'mediagate') { const mg = await startMediagate(group); url = `rtsp://127.0.0.1:${mg.rtspPort}/bench`; pid = mg.pid; feed = { rtsp: url }; }
+  if (which === 'mediagate') { const mg = await startMediagate(group, '', process.env.MG_NODE_OPTIONS ? { NODE_OPTIONS: process.env.MG_NODE_OPTIONS } : {}); (globalThis as any).mg = mg; url = `rtsp://127.0.0.1:${mg.rtspPort}/bench`; pid = mg.pid; feed = { rtsp: url }; }
   else if (which === 'ceiling') { const c = await startCeiling(group); url = c.url; pid = c.pid; feed = { rtsp: url }; }
   else { const udp = await freeUdpPortPair(); const g = await startGstRelay(group, udp, clip.codec.fmtp!['sprop-parameter-sets']); url = g.url; pid = g.pid; feed = { udp }; }
   const pub = startWorker(group, 'publisher', 'publisher.ts');
@@ -33,14 +33,19 @@ try {
   const readers = startWorker(group, 'readers', 'rtsp-readers.ts');
   console.log(await readers.call('add', { url, count: n }, 60000));
   await sleep(2000);
+  const gc = async () => (globalThis as any).mg ? (await (await fetch(`http://127.0.0.1:${(globalThis as any).mg.apiPort}/metrics`)).text()).split('\n').filter((l) => l.startsWith('nodejs_gc_duration_seconds_sum') || l.startsWith('nodejs_gc_duration_seconds_count')) : [];
+  const g0 = await gc();
   const a = threads(pid);
   await readers.call('reset');
   await sleep(8000);
   await readers.call('freeze');
   const b = threads(pid);
+  const g1 = await gc();
+  console.log(g0.join('\n')); console.log(g1.join('\n'));
   const r = await readers.call<{ bytes: number }>('collect', { sends: [] });
   let tu = 0, ts = 0;
   for (const k of Object.keys(b)) { const du = b[k][0] - (a[k]?.[0] ?? 0), ds = b[k][1] - (a[k]?.[1] ?? 0); tu += du; ts += ds; if (du + ds > 0) console.log(k.padEnd(20), 'user', du, 'sys', ds); }
+  if ((globalThis as any).mg) { const o = (globalThis as any).mg.child.output(); const gcs = o.split('\n').filter((l: string) => /Scavenge|Mark-Compact|Mark-sweep/.test(l)); console.log('gc lines', gcs.length, gcs.slice(-5).join('\n')); }
   console.log(which, 'total user', tu, 'sys', ts, 'ticks; GB', r.bytes / 1e9, 's/GB', (tu + ts) / 100 / (r.bytes / 1e9));
 } finally {
   await group.stopAll();

@@ -304,7 +304,10 @@ serveIpc({
     for (const v of viewers) v.freeze();
     return viewers.length;
   },
-  collect() {
+  collect(args) {
+    const expected = Number(args.expectedPackets ?? 0);
+    let behind = 0;
+    let minPackets = Number.POSITIVE_INFINITY;
     let packets = 0;
     let bytes = 0;
     let lost = 0;
@@ -316,8 +319,19 @@ serveIpc({
       lost += v.frozen.lost;
       if (v.frozen.packets === 0) silent++;
       if (v.frozen.lost > 0) lossy++;
+      if (v.frozen.packets < expected) behind++;
+      minPackets = Math.min(minPackets, v.frozen.packets);
     }
-    return { sessions: viewers.length, packets, bytes, lost, silent, lossy };
+    return {
+      sessions: viewers.length,
+      packets,
+      bytes,
+      lost,
+      silent,
+      lossy,
+      behind,
+      minPackets: viewers.length ? minPackets : 0,
+    };
   },
   async close() {
     await Promise.all(viewers.splice(0).map((v) => v.close()));

@@ -10,6 +10,8 @@
  *   cleanup(fn)  runs `fn` when the attempt ends (in reverse order)
  *   fail(err)    reports a failure after set-up; ignored once the attempt is over
  *   setBitrate(fn)  `fn()` returns the current kb/s (or a promise of it) for the overlay
+ *   talk         true: WebRTC offers the microphone too (sendrecv audio), for two-way audio
+ *   setTalk(s)   reports the microphone: `on`, or why it is not sent
  */
 
 /** What go2rtc's player offers; the browser's MediaSource decides which of these it can play. */
@@ -90,12 +92,15 @@ function deadline(s, ms, reject, message) {
 
 export async function webrtc(s) {
   if (!('RTCPeerConnection' in window)) throw new PlayerError('WebRTC not supported by this browser');
+  const mic = s.talk ? await microphone(s) : undefined;
   const ws = await openWs(s);
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
   s.cleanup(() => pc.close());
   const media = new MediaStream();
   pc.addTransceiver('video', { direction: 'recvonly' });
-  pc.addTransceiver('audio', { direction: 'recvonly' });
+  const audio = mic
+    ? pc.addTransceiver(mic.getAudioTracks()[0], { direction: 'sendrecv', streams: [mic] })
+    : pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.ontrack = (e) => media.addTrack(e.track);
   pc.onicecandidate = (e) => {
     if (e.candidate) ws.send(JSON.stringify({ type: 'webrtc/candidate', value: e.candidate.candidate }));
@@ -133,6 +138,8 @@ export async function webrtc(s) {
   });
   live(s, ws);
   s.video.srcObject = media;
+  // The gateway answers `sendrecv` only when the stream has a back channel it can feed.
+  if (mic) s.setTalk?.(/send/.test(audio.currentDirection ?? '') ? 'on' : 'no back channel');
   let last = { at: performance.now(), bytes: 0 };
   s.setBitrate(async () => {
     let bytes = 0;
@@ -144,6 +151,24 @@ export async function webrtc(s) {
     last = { at: now, bytes };
     return Math.max(0, kbps);
   });
+}
+
+/** The microphone for two-way audio, or undefined (reported with `setTalk`) when it cannot be had. */
+async function microphone(s) {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    s.setTalk?.('microphone: needs https or localhost');
+    return undefined;
+  }
+  try {
+    const mic = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    s.cleanup(() => {
+      for (const t of mic.getTracks()) t.stop();
+    });
+    return mic;
+  } catch (err) {
+    s.setTalk?.(`microphone: ${err.message}`);
+    return undefined;
+  }
 }
 
 export async function mse(s) {

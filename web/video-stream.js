@@ -11,8 +11,12 @@
  *   mode    modes to try, in order, comma separated: `webrtc,mse,hls` (default); `mse` forces MSE
  *   server  base URL of the gateway (default: this page's origin)
  *   overlay `off` hides the status overlay
+ *   talk    present: WebRTC also sends this browser's microphone to the stream's back channel
+ *           (two-way audio with a camera that has one); setting or removing it reconnects
  *
- * Properties: `video` (the <video>), `status` ({ state, mode, width, height, kbps, error }).
+ * Properties: `video` (the <video>), `status` ({ state, mode, width, height, kbps, error, talk }),
+ * `talk` (boolean, the attribute). `status.talk` is '' (not asked), `on` (the gateway takes the
+ * microphone), or why not (`no back channel`, `microphone: ...`).
  * Events: `statuschange` whenever `status` changes.
  *
  * Plain ES modules (this file and video-stream-modes.js), no dependencies, no build step.
@@ -42,11 +46,11 @@ video { display: block; width: 100%; height: 100%; object-fit: contain; backgrou
 `;
 
 export class VideoStream extends HTMLElement {
-  static observedAttributes = ['src', 'mode', 'server'];
+  static observedAttributes = ['src', 'mode', 'server', 'talk'];
 
   #video;
   #overlay;
-  #status = { state: 'idle', mode: '', width: 0, height: 0, kbps: 0, error: '' };
+  #status = { state: 'idle', mode: '', width: 0, height: 0, kbps: 0, error: '', talk: '' };
   /** Incremented on every (re)start: callbacks of an older attempt see a different number and stop. */
   #generation = 0;
   /** Incremented by every start and stop: a start loop of an older attempt stops trying modes. */
@@ -81,6 +85,15 @@ export class VideoStream extends HTMLElement {
   /** The <video> element. */
   get video() {
     return this.#video;
+  }
+
+  /** Whether the microphone is sent (the `talk` attribute). */
+  get talk() {
+    return this.hasAttribute('talk');
+  }
+
+  set talk(on) {
+    this.toggleAttribute('talk', Boolean(on));
   }
 
   /** What the player is doing: `idle`, `connecting`, `playing`, `retrying`, `paused`. */
@@ -155,6 +168,7 @@ export class VideoStream extends HTMLElement {
     if (s.state === 'playing') {
       const size = s.width ? `${s.width}×${s.height}` : '…';
       text = `${s.mode.toUpperCase()} · ${size} · ${s.kbps ? `${s.kbps} kb/s` : '— kb/s'}`;
+      if (s.talk) text += s.talk === 'on' ? ' · 🎤 talking' : `\n🎤 ${s.talk}`;
     } else if (s.state === 'retrying') text = `${s.error}\nretrying in ${Math.round(this.#backoff / 1000)} s`;
     else if (s.state === 'connecting') text = `connecting${s.mode ? ` (${s.mode.toUpperCase()})` : ''}…`;
     else text = s.state;
@@ -168,7 +182,7 @@ export class VideoStream extends HTMLElement {
     this.#attempt++;
     clearTimeout(this.#retryTimer);
     this.#teardown();
-    this.#set({ state, mode: '', kbps: 0 });
+    this.#set({ state, mode: '', kbps: 0, talk: '' });
   }
 
   /** Frees what the current mode built; callbacks of that mode see a new generation and stop. */
@@ -239,6 +253,10 @@ export class VideoStream extends HTMLElement {
       wsUrl: `${base.replace(/^http/, 'ws')}/api/ws?${q}`,
       hlsUrl: `${base}/api/stream.m3u8?${q}`,
       cleanup: (fn) => this.#cleanups.push(fn),
+      talk: this.hasAttribute('talk'),
+      setTalk: (state) => {
+        if (gen === this.#generation) this.#set({ talk: state });
+      },
       fail: (err) => this.#fail(gen, err),
       setBitrate: (fn) => {
         if (gen === this.#generation) this.#bitrate = fn;

@@ -49,7 +49,11 @@ export async function waitHttp(url: string, timeoutMs: number, child?: Child): P
 }
 
 /** Starts the gateway with its defaults, demo off, on free 127.0.0.1 ports; resolves once `/api` answers. */
-export async function startMediagate(group: ProcessGroup, extraConfig = ''): Promise<Mediagate> {
+export async function startMediagate(
+  group: ProcessGroup,
+  extraConfig = '',
+  env: NodeJS.ProcessEnv = {},
+): Promise<Mediagate> {
   const dir = mkdtempSync(join(tmpdir(), 'mediagate-bench-'));
   const [apiPort, rtspPort, webrtcPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
   const config = [
@@ -63,7 +67,7 @@ export async function startMediagate(group: ProcessGroup, extraConfig = ''): Pro
   const t0 = performance.now();
   const child = group.spawn('mediagate', process.execPath, [join(ROOT, 'bin/mediagate.js'), '-c', 'mediagate.yaml'], {
     cwd: dir,
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
   });
   try {
     await waitHttp(`http://127.0.0.1:${apiPort}/api`, 30000, child);

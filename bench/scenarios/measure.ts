@@ -19,10 +19,18 @@ export interface Window {
   rss: number;
   /** 1-minute load average at the end (other work on the machine shows here). */
   load1: number;
+  /** RTP packets the publisher sent during the window. */
+  sourcePackets: number;
 }
 
 /** Resets the client's counters, waits `seconds`, freezes them; CPU is read right around it. */
-export async function measureWindow(serverPid: number, client: Worker, seconds: number): Promise<Window> {
+export async function measureWindow(
+  serverPid: number,
+  client: Worker,
+  publisher: Worker,
+  seconds: number,
+): Promise<Window> {
+  const sent0 = (await publisher.call<{ packets: number }>('stats')).packets;
   await client.call('reset');
   const c0 = cpuSeconds(serverPid);
   const h0 = cpuSeconds(client.pid);
@@ -36,6 +44,7 @@ export async function measureWindow(serverPid: number, client: Worker, seconds: 
   await client.call('freeze');
   const serverCpu = cpuSeconds(serverPid) - c0;
   const clientCpu = cpuSeconds(client.pid) - h0;
+  const sent1 = (await publisher.call<{ packets: number }>('stats')).packets;
   return {
     seconds: (performance.now() - t0) / 1000,
     startUs,
@@ -43,6 +52,7 @@ export async function measureWindow(serverPid: number, client: Worker, seconds: 
     clientCpu,
     rss,
     load1: loadavg()[0],
+    sourcePackets: sent1 - sent0,
   };
 }
 
@@ -55,5 +65,8 @@ export async function settledRss(pid: number, ms = 2000): Promise<number> {
   }
   return min;
 }
+
+/** A session that got less than this share of the source's packets in a window is behind. */
+export const BEHIND_RATIO = 0.9;
 
 export const round = (x: number, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);

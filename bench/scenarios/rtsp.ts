@@ -11,7 +11,7 @@ import { freeUdpPortPair } from '../lib/ports.ts';
 import type { ProcessGroup } from '../lib/procs.ts';
 import { type Server, startCeiling, startGstRelay, startMediagate } from '../lib/servers.ts';
 import type { LatencyStats } from '../lib/stats.ts';
-import { measureWindow, round, settledRss } from './measure.ts';
+import { BEHIND_RATIO, measureWindow, round, settledRss } from './measure.ts';
 
 export type RtspServerKind = 'mediagate' | 'gst-rtsp-server' | 'ceiling';
 
@@ -27,6 +27,10 @@ export interface RtspStep {
   packets: number;
   /** RTP packets missing by sequence number, summed over readers. */
   drops: number;
+  /** Readers that got less than 90% of the packets the source sent in the window (falling behind). */
+  behind: number;
+  /** The least any reader got, as a share of the source's packets in the window. */
+  minShare: number | null;
   serverCpuSeconds: number;
   /** Server CPU seconds per delivered gigabyte (10^9 bytes). */
   cpuSecondsPerGB: number | null;
@@ -104,7 +108,7 @@ export async function runRtsp(kind: RtspServerKind, group: ProcessGroup, opts: R
       current = n;
       if (added.errors.length) opts.log(`  ${kind}: ${added.failed} failed: ${added.errors.join('; ')}`);
       await sleep(opts.settleSeconds * 1000);
-      const w = await measureWindow(server.pid, readers, opts.windowSeconds);
+      const w = await measureWindow(server.pid, readers, publisher, opts.windowSeconds);
       const sends = await publisher.call<[number, number][]>('sends', { sinceUs: w.startUs - 10_000_000 });
       const r = await readers.call<{
         bytes: number;
@@ -112,7 +116,9 @@ export async function runRtsp(kind: RtspServerKind, group: ProcessGroup, opts: R
         lost: number;
         closed: number;
         latency: LatencyStats;
-      }>('collect', { sends }, 60000);
+        behind: number;
+        minPackets: number;
+      }>('collect', { sends, expectedPackets: w.sourcePackets * BEHIND_RATIO }, 60000);
       const step: RtspStep = {
         readers: n,
         failed: added.failed,
@@ -122,6 +128,8 @@ export async function runRtsp(kind: RtspServerKind, group: ProcessGroup, opts: R
         mbps: round((r.bytes * 8) / w.seconds / 1e6, 1) ?? 0,
         packets: r.packets,
         drops: r.lost,
+        behind: r.behind,
+        minShare: w.sourcePackets > 0 ? round(r.minPackets / w.sourcePackets, 3) : null,
         serverCpuSeconds: round(w.serverCpu) ?? 0,
         cpuSecondsPerGB: r.bytes > 0 ? round(w.serverCpu / (r.bytes / 1e9)) : null,
         clientCpuSeconds: round(w.clientCpu) ?? 0,
@@ -141,7 +149,7 @@ export async function runRtsp(kind: RtspServerKind, group: ProcessGroup, opts: R
       prevN = n;
       opts.log(
         `  ${kind.padEnd(16)} N=${String(n).padStart(3)}  ${String(step.mbps).padStart(6)} Mbit/s  cpu ${step.serverCpuSeconds}s` +
-          ` (${step.cpuSecondsPerGB} s/GB)  drops ${step.drops}  latency p50 ${step.latency.p50Ms} p99 ${step.latency.p99Ms} ms` +
+          ` (${step.cpuSecondsPerGB} s/GB)  drops ${step.drops} behind ${step.behind}  latency p50 ${step.latency.p50Ms} p99 ${step.latency.p99Ms} ms` +
           `  rss/reader ${step.rssPerReaderKB} KB  load ${step.load1}`,
       );
     }

@@ -11,7 +11,7 @@ import type { ProcessGroup } from '../lib/procs.ts';
 import { type Server, startMediagate } from '../lib/servers.ts';
 import { MOUNTPOINT_ID, startJanus } from '../peers/janus.ts';
 import type { Target } from '../webrtc-viewers.ts';
-import { measureWindow, round, settledRss } from './measure.ts';
+import { BEHIND_RATIO, measureWindow, round, settledRss } from './measure.ts';
 
 export type WebRtcServerKind = 'mediagate' | 'janus';
 
@@ -28,6 +28,10 @@ export interface WebRtcStep {
   /** Viewers that lost at least one packet, or got none. */
   lossyViewers: number;
   silentViewers: number;
+  /** Viewers that got less than 90% of the packets the source sent in the window (falling behind). */
+  behindViewers: number;
+  /** The least any viewer got, as a share of the source's packets in the window. */
+  minShare: number | null;
   serverCpuSeconds: number;
   /** Server CPU milliseconds per delivered megabit (= % of a core per viewer-Mbit/s × 10). */
   cpuMsPerMbit: number | null;
@@ -45,7 +49,7 @@ export interface WebRtcRun {
   server: WebRtcServerKind;
   rssIdleMB: number;
   steps: WebRtcStep[];
-  /** The largest step with every viewer connected and no packet lost. */
+  /** The largest step with every viewer connected, none behind, and no packet lost. */
   maxViewersNoLoss: number;
   error?: string;
 }
@@ -109,14 +113,16 @@ export async function runWebRtc(
       current = n;
       if (added.errors.length) opts.log(`  ${kind}: ${added.failed} failed: ${added.errors.join('; ')}`);
       await sleep(opts.settleSeconds * 1000);
-      const w = await measureWindow(server.pid, viewers, opts.windowSeconds);
+      const w = await measureWindow(server.pid, viewers, publisher, opts.windowSeconds);
       const r = await viewers.call<{
         bytes: number;
         packets: number;
         lost: number;
         lossy: number;
         silent: number;
-      }>('collect');
+        behind: number;
+        minPackets: number;
+      }>('collect', { expectedPackets: w.sourcePackets * BEHIND_RATIO });
       const mbit = (r.bytes * 8) / 1e6;
       const step: WebRtcStep = {
         viewers: n,
@@ -128,6 +134,8 @@ export async function runWebRtc(
         lost: r.lost,
         lossyViewers: r.lossy,
         silentViewers: r.silent,
+        behindViewers: r.behind,
+        minShare: w.sourcePackets > 0 ? round(r.minPackets / w.sourcePackets, 3) : null,
         serverCpuSeconds: round(w.serverCpu) ?? 0,
         cpuMsPerMbit: mbit > 0 ? round((w.serverCpu * 1000) / mbit, 3) : null,
         clientCpuSeconds: round(w.clientCpu) ?? 0,
@@ -140,10 +148,12 @@ export async function runWebRtc(
       run.steps.push(step);
       prevRss = w.rss;
       prevN = n;
-      if (step.failed === 0 && step.lost === 0 && step.silentViewers === 0) run.maxViewersNoLoss = n;
+      if (step.failed === 0 && step.lost === 0 && step.silentViewers === 0 && step.behindViewers === 0) {
+        run.maxViewersNoLoss = n;
+      }
       opts.log(
         `  ${kind.padEnd(16)} N=${String(n).padStart(3)}  ${String(step.mbps).padStart(6)} Mbit/s  cpu ${step.serverCpuSeconds}s` +
-          ` (${step.cpuMsPerMbit} ms/Mbit)  lost ${step.lost} (${step.lossyViewers} viewers)  rss/viewer ${step.rssPerViewerKB} KB` +
+          ` (${step.cpuMsPerMbit} ms/Mbit)  lost ${step.lost} (${step.lossyViewers} viewers) behind ${step.behindViewers} min ${step.minShare}  rss/viewer ${step.rssPerViewerKB} KB` +
           `  connect ${step.connectSeconds}s  load ${step.load1}`,
       );
       if (added.failed > n / 2) break; // the server is not taking more viewers

@@ -183,7 +183,9 @@ export class HttpServer {
       }
       // The status a client can act on: its headers were too big or too slow, or it spoke garbage.
       const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400;
-      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      );
     });
   }
 
@@ -246,7 +248,7 @@ export class HttpServer {
       if (method === 'OPTIONS') {
         res.writeHead(204, {
           'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
-          'access-control-allow-headers': 'content-type, authorization',
+          'access-control-allow-headers': 'content-type, authorization, x-requested-with',
         });
         res.end();
         return;

@@ -106,7 +106,7 @@ export class AuthService {
   }
 
   /** Counts a refusal for /metrics. */
-  count(proto: 'http' | 'rtsp', reason: FailureReason): void {
+  count(proto: 'http' | 'rtsp' | 'rtmp', reason: FailureReason): void {
     const key = `${proto} ${reason}`;
     this.#failures.set(key, (this.#failures.get(key) ?? 0) + 1);
   }

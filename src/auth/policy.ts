@@ -12,9 +12,12 @@
  * | GET /api/streams?src=N                        | view N                                 |
  * | PUT/PATCH/DELETE/POST /api/streams            | admin                                  |
  * | /api/ws, POST /api/webrtc                     | view `src`, publish to `dst`           |
- * | /api/stream.*, /api/frame.*                   | view `src` (and `name`)                |
+ * | GET /api/stream.*, /api/frame.*               | view `src` (and `name`)                |
+ * | POST /api/stream.*?dst=N (HTTP ingest)        | publish to N                           |
+ * | GET /api/recordings(/file)?src=N              | view N                                 |
  * | /api/hls/*, DELETE/PATCH /api/webrtc?id=      | the session id in the URL              |
- * | anything else under /api (debug, log, ...)    | admin                                  |
+ * | anything else under /api (debug, log, record, | admin                                  |
+ * | POST /api/streams (back channel), ...)        |                                        |
  */
 import { hasStream, type Principal, type Requirement } from './types.ts';
 
@@ -30,6 +33,7 @@ const USER_ROUTES = new Set(['/api', '/api/me', '/api/token']);
 const STREAM_ROUTES = new Set(['/api/ws', '/api/webrtc']);
 const OUTPUT = /^\/api\/(?:stream|frame)\.[a-z0-9]+$/;
 const SESSION_PREFIX = '/api/hls/';
+const RECORDINGS = new Set(['/api/recordings', '/api/recordings/file']);
 
 /** What a request needs, from its method, path and query. */
 export function requirementOf(
@@ -52,13 +56,17 @@ export function requirementOf(
   }
   if (path.startsWith(SESSION_PREFIX)) return { kind: 'session' };
   if (path === '/api/webrtc' && method !== 'POST') return { kind: 'session' };
-  if (STREAM_ROUTES.has(path) || (OUTPUT.test(path) && reading)) {
+  const output = OUTPUT.test(path);
+  if (STREAM_ROUTES.has(path) || (output && (reading || method === 'POST'))) {
     const r = read();
     const publish = query.getAll('dst');
     if (r.length === 0 && publish.length === 0)
-      return OUTPUT.test(path) ? { kind: 'user' } : { kind: 'admin' };
+      return output && reading ? { kind: 'user' } : { kind: 'admin' };
     return { kind: 'streams', read: r, publish };
   }
+  // Recordings of a stream are another way to watch it; the list of every recorded stream is not.
+  if (RECORDINGS.has(path) && reading && query.has('src'))
+    return { kind: 'streams', read: query.getAll('src'), publish: [] };
   return { kind: 'admin' };
 }
 

@@ -418,7 +418,8 @@ function upgradesOf(requests: readonly MediaRequest[], chosen: readonly (StreamT
   requests.forEach((request, i) => {
     const track = chosen[i];
     const rank = track ? rankOf(request, track) : -1;
-    if (rank > 0 && request.codecs !== 'any') out.push({ kind: request.kind, codecs: request.codecs.slice(0, rank) });
+    if (rank > 0 && request.codecs !== 'any')
+      out.push({ kind: request.kind, codecs: request.codecs.slice(0, rank) });
   });
   return out;
 }

@@ -75,10 +75,14 @@ export function mountDiagRoutes(http: HttpServer, d: DiagRoutesDeps): void {
   // process runs with --expose-gc (it stops the process for the length of a full collection).
   http.route('POST', '/api/debug/gc', (_req, res) => {
     const gc = (globalThis as { gc?: () => void }).gc;
-    if (typeof gc !== 'function') throw new HttpError(501, 'start node with --expose-gc to allow a forced GC');
+    if (typeof gc !== 'function')
+      throw new HttpError(501, 'start node with --expose-gc to allow a forced GC');
     const t0 = performance.now();
     gc();
-    sendJson(res, 200, { heapUsedBytes: process.memoryUsage().heapUsed, ms: Math.round(performance.now() - t0) });
+    sendJson(res, 200, {
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      ms: Math.round(performance.now() - t0),
+    });
   });
 
   http.route('GET', '/api/health', (_req, res) => {

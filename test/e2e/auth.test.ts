@@ -124,6 +124,7 @@ describe('gateway process with auth: users and HTTPS', { timeout: 90_000 }, () =
       [
         'streams:',
         `  other: file:${DEMO_FILE}`,
+        '  small: ffmpeg:demo#video=h264#width=320',
         'auth:',
         '  users:',
         '    admin:',
@@ -205,6 +206,13 @@ describe('gateway process with auth: users and HTTPS', { timeout: 90_000 }, () =
     assert.match(forbidden.stderr, /403/);
     // ffprobe answered Digest (not Basic): the log shows no Basic fallback was needed.
     assert.doesNotMatch(gw.output(), /"user":"admin".*RTSP login failed/);
+  });
+
+  test('an ffmpeg: source reads a stream from and publishes back to the RTSP server as the internal user', async () => {
+    const small = await ffprobe(`rtsp://admin:admin-pass@127.0.0.1:${rtsp}/small`);
+    assert.ok(small.ok, small.stderr);
+    assert.deepEqual(small.codecs, ['h264']);
+    assert.doesNotMatch(gw.output(), /"user":"\(mediagate\)".*login failed/);
   });
 
   test('a viewer token for demo plays HLS (ffprobe), MP4 and a frame of demo and is refused for another stream', async () => {

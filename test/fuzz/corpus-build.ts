@@ -5,9 +5,9 @@
  * of the MP4 reader tests (test/unit/mp4/craft.ts). Committed files live in `corpus/`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { joinAvcc } from '../../src/codecs/avcc.ts';
-import { AacPayloader } from '../../src/codecs/aac/payloader.ts';
 import { aacFmtp } from '../../src/codecs/aac/fmtp.ts';
+import { AacPayloader } from '../../src/codecs/aac/payloader.ts';
+import { joinAvcc } from '../../src/codecs/avcc.ts';
 import { H264Payloader } from '../../src/codecs/h264/payloader.ts';
 import { H265Payloader } from '../../src/codecs/h265/payloader.ts';
 import type { RtpOutput } from '../../src/codecs/rtp-types.ts';
@@ -17,7 +17,15 @@ import { initSegment } from '../../src/formats/mp4/init-segment.ts';
 import { frame as frame4571 } from '../../src/protocols/webrtc/framing.ts';
 import { serializeRtp } from '../../src/rtp/packet.ts';
 import { H264_SAMPLES, H265_SAMPLES, hex } from '../unit/codecs/fixtures.ts';
-import { avc1Entry, avccSample, craftMp4, DEMO_PPS, DEMO_SPS, mp4aEntry, opusEntry } from '../unit/mp4/craft.ts';
+import {
+  avc1Entry,
+  avccSample,
+  craftMp4,
+  DEMO_PPS,
+  DEMO_SPS,
+  mp4aEntry,
+  opusEntry,
+} from '../unit/mp4/craft.ts';
 import { RTCP_CASES, RTP_CASES } from '../unit/rtp/corpus.ts';
 import { RFC5769 } from '../unit/webrtc/stun-vectors.ts';
 
@@ -105,7 +113,9 @@ export function h264Streams(): Buffer[] {
 export function h265Streams(): Buffer[] {
   return [H265_SAMPLES[0], H265_SAMPLES[3]].map((s, k) => {
     const frames = videoFrames((i) =>
-      i === 0 ? [s.vps, s.sps, s.pps, patterned([0x26, 0x01], 2500)] : [patterned([0x02, 0x01], 500 + 700 * k)],
+      i === 0
+        ? [s.vps, s.sps, s.pps, patterned([0x26, 0x01], 2500)]
+        : [patterned([0x02, 0x01], 500 + 700 * k)],
     );
     const p = new H265Payloader(undefined, { mtu: k === 0 ? 1200 : 400 });
     return packetStream(
@@ -152,7 +162,9 @@ const HEVC_PPS = Buffer.from('RAHBcrRiQA==', 'base64');
 /** The first 10 KiB of the demo MP4 (ftyp, the whole moov, 4 KiB of mdat) and crafted small files. */
 export function mp4Files(): Buffer[] {
   const frames = (n: number, lengthSize = 4) =>
-    Array.from({ length: n }, (_, i) => avccSample([Buffer.from([0x65, i]), Buffer.alloc(i % 4, 9)], lengthSize));
+    Array.from({ length: n }, (_, i) =>
+      avccSample([Buffer.from([0x65, i]), Buffer.alloc(i % 4, 9)], lengthSize),
+    );
   const video = { id: 1, handler: 'vide', timescale: 90000, durations: [3000, 3000, 3000, 3000, 3000] };
   const audio = [Buffer.from([1, 2, 3]), Buffer.from([4]), Buffer.from([5, 6])];
   return [
@@ -167,13 +179,27 @@ export function mp4Files(): Buffer[] {
       },
     ]),
     craftMp4(
-      [{ ...video, sampleEntry: avc1Entry(320, 240, buildHvcC([HEVC_VPS], [HEVC_SPS], [HEVC_PPS]), 'hvc1'), samples: frames(5), co64: true }],
+      [
+        {
+          ...video,
+          sampleEntry: avc1Entry(320, 240, buildHvcC([HEVC_VPS], [HEVC_SPS], [HEVC_PPS]), 'hvc1'),
+          samples: frames(5),
+          co64: true,
+        },
+      ],
       { largeMdat: true },
     ),
     craftMp4(
       [
         { ...video, sampleEntry: avc1Entry(), samples: frames(5, 2), stz2: 8, samplesPerChunk: 2 },
-        { id: 2, handler: 'soun', timescale: 48000, sampleEntry: mp4aEntry(), samples: audio, durations: [1024, 1024, 1024] },
+        {
+          id: 2,
+          handler: 'soun',
+          timescale: 48000,
+          sampleEntry: mp4aEntry(),
+          samples: audio,
+          durations: [1024, 1024, 1024],
+        },
         {
           id: 3,
           handler: 'soun',
@@ -187,7 +213,12 @@ export function mp4Files(): Buffer[] {
       { mdatToEnd: true },
     ),
     initSegment([
-      { id: 1, codec: { name: 'H264', clockRate: 90000 }, timescale: 90000, avcC: buildAvcC([DEMO_SPS], [DEMO_PPS]) },
+      {
+        id: 1,
+        codec: { name: 'H264', clockRate: 90000 },
+        timescale: 90000,
+        avcC: buildAvcC([DEMO_SPS], [DEMO_PPS]),
+      },
       { id: 2, codec: { name: 'OPUS', clockRate: 48000, channels: 2 }, timescale: 48000 },
     ]),
   ];

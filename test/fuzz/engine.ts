@@ -68,9 +68,13 @@ export class Rng {
 }
 
 /** Byte values that sit on boundaries: sign bits, all ones, ASCII separators, RTP/STUN markers. */
-export const INTERESTING_8 = [0x00, 0x01, 0x02, 0x0a, 0x0d, 0x10, 0x20, 0x24, 0x3a, 0x7f, 0x80, 0x81, 0xfe, 0xff];
+export const INTERESTING_8 = [
+  0x00, 0x01, 0x02, 0x0a, 0x0d, 0x10, 0x20, 0x24, 0x3a, 0x7f, 0x80, 0x81, 0xfe, 0xff,
+];
 /** 16-bit boundaries: lengths that are zero, tiny, one past a byte, signed and unsigned maxima. */
-export const INTERESTING_16 = [0, 1, 2, 3, 4, 0x7f, 0x80, 0xff, 0x100, 0x3fff, 0x7fff, 0x8000, 0xfffe, 0xffff];
+export const INTERESTING_16 = [
+  0, 1, 2, 3, 4, 0x7f, 0x80, 0xff, 0x100, 0x3fff, 0x7fff, 0x8000, 0xfffe, 0xffff,
+];
 /** 32-bit boundaries, including sizes that mean "to the end" or "64-bit size follows" in MP4. */
 export const INTERESTING_32 = [
   0, 1, 2, 7, 8, 9, 16, 0x7f, 0x80, 0xff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
@@ -166,7 +170,7 @@ export const OPERATORS = [
  * remaining length (off by a little) or interesting boundaries (see INTERESTING_*).
  */
 export function mutate(input: Uint8Array, rng: Rng, opts: MutateOptions = {}): Buffer {
-  let b = Buffer.from(input);
+  let b: Buffer = Buffer.from(input);
   const max = opts.maxLength ?? DEFAULT_MAX_LENGTH;
   const stack = 1 << rng.int(4); // 1, 2, 4 or 8
   for (let i = 0; i < stack; i++) b = mutateOnce(b, rng, opts);
@@ -184,10 +188,12 @@ function mutateOnce(b: Buffer, rng: Rng, opts: MutateOptions): Buffer {
       if (b.length > 0) b[at] = rng.chance(0.5) ? rng.pick(INTERESTING_8) : rng.int(256);
       return b;
     case 'set16':
-      if (b.length >= 2) writeField(b, Math.min(at, b.length - 2), 2, rng.pick(INTERESTING_16), rng.chance(0.8));
+      if (b.length >= 2)
+        writeField(b, Math.min(at, b.length - 2), 2, rng.pick(INTERESTING_16), rng.chance(0.8));
       return b;
     case 'set32':
-      if (b.length >= 4) writeField(b, Math.min(at, b.length - 4), 4, rng.pick(INTERESTING_32), rng.chance(0.8));
+      if (b.length >= 4)
+        writeField(b, Math.min(at, b.length - 4), 4, rng.pick(INTERESTING_32), rng.chance(0.8));
       return b;
     case 'lengthField': {
       const size = rng.pick([1, 2, 4] as const);

@@ -12,8 +12,9 @@
  *   --record        write the figures to docs/reliability.json (section fuzzLong) and render docs/reliability.md
  *   --list          print the targets and exit
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { randomInt } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { record } from '../reliability/record.ts';
 import { replay, runTarget, type TargetStats } from './runner.ts';
@@ -40,10 +41,14 @@ function fail(message: string): never {
 }
 
 const wanted = (values.target ?? []).flatMap((t) => t.split(',')).filter(Boolean);
-const targets = wanted.length === 0 ? TARGETS : wanted.map((n) => TARGETS.find((t) => t.name === n) ?? fail(`no target "${n}"; --list shows them`));
+const targets =
+  wanted.length === 0
+    ? TARGETS
+    : wanted.map((n) => TARGETS.find((t) => t.name === n) ?? fail(`no target "${n}"; --list shows them`));
 
 if (values.list) {
-  for (const t of TARGETS) process.stdout.write(`${t.name.padEnd(14)} ${t.calls} (allowed: ${t.allowed.name})\n`);
+  for (const t of TARGETS)
+    process.stdout.write(`${t.name.padEnd(14)} ${t.calls} (allowed: ${t.allowed.name})\n`);
   process.exit(0);
 }
 
@@ -66,7 +71,9 @@ const slowMs = Number(values['slow-ms']);
 const perTargetMs = (seconds * 1000) / targets.length;
 
 process.stdout.write(`fuzz: seed ${seed}, ${targets.length} targets, ${Math.round(perTargetMs)} ms each\n`);
-process.stdout.write(`${'target'.padEnd(14)} ${'cases'.padStart(9)} ${'cases/s'.padStart(8)} ${'accepted'.padStart(9)} ${'slowest'.padStart(8)}  crashes\n`);
+process.stdout.write(
+  `${'target'.padEnd(14)} ${'cases'.padStart(9)} ${'cases/s'.padStart(8)} ${'accepted'.padStart(9)} ${'slowest'.padStart(8)}  crashes\n`,
+);
 
 const results: TargetStats[] = [];
 let crashed = 0;
@@ -97,7 +104,12 @@ if (values.record) {
     seed,
     seconds,
     at: new Date().toISOString(),
-    targets: results.map(({ crashes, ...r }) => ({ ...r, ms: Math.round(r.ms), slowestMs: Math.round(r.slowestMs * 10) / 10, crashes: crashes.length })),
+    targets: results.map(({ crashes, ...r }) => ({
+      ...r,
+      ms: Math.round(r.ms),
+      slowestMs: Math.round(r.slowestMs * 10) / 10,
+      crashes: crashes.length,
+    })),
   });
 }
 process.exit(crashed > 0 ? 1 : 0);

@@ -117,7 +117,8 @@ export function runTarget(target: FuzzTarget, opts: RunOptions): TargetStats {
     if (i % 16 === 0 && performance.now() - started >= budget) break;
     const base = corpus[i < corpus.length ? i : rng.int(corpus.length)];
     let input: Buffer;
-    if (i < corpus.length) input = Buffer.from(base); // every seed once, unmutated
+    if (i < corpus.length)
+      input = Buffer.from(base); // every seed once, unmutated
     else if (rng.chance(0.03)) input = rng.bytes(rng.int(Math.min(maxLength, 512)));
     else input = mutate(base, rng, { corpus, text: target.text, maxLength });
     const t0 = performance.now();
@@ -127,11 +128,11 @@ export function runTarget(target: FuzzTarget, opts: RunOptions): TargetStats {
     if (took > stats.slowestMs) stats.slowestMs = took;
     if (r.outcome === 'accepted') stats.accepted++;
     else if (r.outcome === 'rejected') stats.rejected++;
-    const crash =
+    const crash: { kind: Crash['kind']; error: string; stack?: string } | undefined =
       r.outcome === 'crash'
-        ? { kind: 'error' as const, ...describe(r.error) }
+        ? { kind: 'error', ...describe(r.error) }
         : took > slowMs
-          ? { kind: 'slow' as const, error: `case took ${Math.round(took)} ms (limit ${slowMs})` }
+          ? { kind: 'slow', error: `case took ${Math.round(took)} ms (limit ${slowMs})` }
           : undefined;
     if (crash) {
       const key = `${crash.kind}:${crash.error.replace(/\d+/g, 'N')}:${crash.stack?.split('\n')[1] ?? ''}`;

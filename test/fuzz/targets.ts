@@ -7,13 +7,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
+import { parseWsMessage } from '../../src/api/ws.ts';
 import { parseAdtsHeader } from '../../src/codecs/aac/adts.ts';
 import { parseAudioSpecificConfig } from '../../src/codecs/aac/config.ts';
 import { parseAvcC } from '../../src/codecs/h264/avcc-record.ts';
 import { parseH264Sps } from '../../src/codecs/h264/sps.ts';
 import { parseHvcC } from '../../src/codecs/h265/hvcc-record.ts';
 import { parseH265Sps } from '../../src/codecs/h265/sps.ts';
-import { parseWsMessage } from '../../src/api/ws.ts';
 import { ConfigError, mergeAll, parseConfigText } from '../../src/config/load.ts';
 import { BadRequestError, MediagateError, ParseError } from '../../src/core/errors.ts';
 import type { Codec } from '../../src/core/media.ts';
@@ -316,7 +316,14 @@ export const TARGETS: FuzzTarget[] = [
     name: 'aac-config',
     calls: 'parseAudioSpecificConfig(), parseAdtsHeader()',
     allowed: ParseError,
-    corpus: () => [hex('1190'), hex('1210'), hex('178012c008'), hex('f84640'), hex('eb098800'), hex('fff150802b3ffc')],
+    corpus: () => [
+      hex('1190'),
+      hex('1210'),
+      hex('178012c008'),
+      hex('f84640'),
+      hex('eb098800'),
+      hex('fff150802b3ffc'),
+    ],
     run(input) {
       if (input[0] === 0xff) parseAdtsHeader(input);
       else parseAudioSpecificConfig(input);
@@ -378,7 +385,10 @@ export const TARGETS: FuzzTarget[] = [
     name: 'dcep',
     calls: 'parseOpen(), decodeMessage() (DataChannel establishment)',
     allowed: ParseError,
-    corpus: () => [hex('03000000000000000004000063686174'), hex('038000010000000000050005636861747370726f746f')],
+    corpus: () => [
+      hex('03000000000000000004000063686174'),
+      hex('038000010000000000050005636861747370726f746f'),
+    ],
     run(input) {
       decodeMessage(51, input);
       decodeMessage(53, input);

@@ -18,16 +18,27 @@ import { bindingRequest, StunClass, StunMessage } from '../../src/protocols/webr
 import { mutate, Rng } from '../fuzz/engine.ts';
 import { TestRtspClient } from '../unit/rtsp/server-client.ts';
 import { RFC5769 } from '../unit/webrtc/stun-vectors.ts';
-import { exchange, hold, nextDatagram, pool, serverFrames, trickle, type Trickler, udpFlood, wsConnect, wsFrame } from './clients.ts';
-import { config, errorLines, gcHeapUsed, type Gateway, launch, rssBytes, waitFor } from './gateway.ts';
+import {
+  exchange,
+  hold,
+  nextDatagram,
+  pool,
+  serverFrames,
+  type Trickler,
+  trickle,
+  udpFlood,
+  wsConnect,
+  wsFrame,
+} from './clients.ts';
+import { config, errorLines, type Gateway, gcHeapUsed, launch, rssBytes, waitFor } from './gateway.ts';
 import { recordIfAsked } from './record.ts';
 
 const SEED = 0xab05e;
 const DEMO = new URL('../../assets/demo.mp4', import.meta.url).pathname;
-const OFFER = readFileSync(new URL('../unit/sdp/fixtures/chromium-offer.sdp', import.meta.url), 'utf8').replace(
-  'a=sendrecv',
-  'a=recvonly',
-);
+const OFFER = readFileSync(
+  new URL('../unit/sdp/fixtures/chromium-offer.sdp', import.meta.url),
+  'utf8',
+).replace('a=sendrecv', 'a=recvonly');
 const RTSP_MAX_CONNECTIONS = 300;
 /** RSS may grow this much over the whole abuse run (heap pages kept by V8 and glibc included). */
 const RSS_GROWTH_LIMIT = 96 * 1024 * 1024;
@@ -85,15 +96,27 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     reader = await TestRtspClient.connect(gw.ports.RTSP);
     const url = `rtsp://127.0.0.1:${gw.ports.RTSP}/keep`;
     assert.equal((await reader.request('DESCRIBE', url)).status, 200);
-    const s = await reader.request('SETUP', `${url}/trackID=0`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
-    assert.equal((await reader.request('PLAY', url, { Session: parseSession(s.headers.get('session') ?? '').id })).status, 200);
+    const s = await reader.request('SETUP', `${url}/trackID=0`, {
+      Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+    });
+    assert.equal(
+      (await reader.request('PLAY', url, { Session: parseSession(s.headers.get('session') ?? '').id }))
+        .status,
+      200,
+    );
     assert.ok(await waitFor(() => frames() > 20, 5000), 'the reader plays');
     await gcHeapUsed(gw); // warm the route
     rss.before = rssBytes(gw.pid);
     heap.before = await gcHeapUsed(gw);
     // Slow clients start first and run under everything else; their own test checks at the end.
     slow = {
-      rtsp: trickle(gw.ports.RTSP, 40, 'OPTIONS rtsp://127.0.0.1/keep RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: ', 'a', 400),
+      rtsp: trickle(
+        gw.ports.RTSP,
+        40,
+        'OPTIONS rtsp://127.0.0.1/keep RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: ',
+        'a',
+        400,
+      ),
       http: trickle(gw.apiPort, 40, 'GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ', 'a', 400),
       webrtc: trickle(gw.ports.WebRTC, 40, '', '\u0000', 400),
       startedAt: performance.now(),
@@ -115,7 +138,9 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     const corpus = readdirRtsp();
     const inputs: Buffer[][] = [];
     for (let i = 0; i < 300; i++) {
-      inputs.push(Array.from({ length: 1 + rng.int(4) }, () => mutate(rng.pick(corpus), rng, { corpus, text: true })));
+      inputs.push(
+        Array.from({ length: 1 + rng.int(4) }, () => mutate(rng.pick(corpus), rng, { corpus, text: true })),
+      );
     }
     for (let i = 0; i < 60; i++) inputs.push([rng.bytes(1 + rng.int(40_000))]);
     for (let i = 0; i < 40; i++) {
@@ -123,10 +148,18 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
       inputs.push([c.subarray(0, rng.int(c.length))]); // truncated, then the client leaves
     }
     inputs.push([Buffer.from(`OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`)]);
-    inputs.push([Buffer.from('ANNOUNCE rtsp://127.0.0.1/x RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 100000\r\n\r\n')]);
+    inputs.push([
+      Buffer.from('ANNOUNCE rtsp://127.0.0.1/x RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 100000\r\n\r\n'),
+    ]);
     inputs.push([Buffer.concat([Buffer.from([0x24, 0, 0xff, 0xff]), rng.bytes(70_000)])]);
-    const results = await whileServing('RTSP abuse', () => pool(inputs, 40, (data) => exchange(gw.ports.RTSP, data, 400)));
-    count('RTSP TCP', 'mutated requests', inputs.slice(0, 300).reduce((n, list) => n + list.length, 0));
+    const results = await whileServing('RTSP abuse', () =>
+      pool(inputs, 40, (data) => exchange(gw.ports.RTSP, data, 400)),
+    );
+    count(
+      'RTSP TCP',
+      'mutated requests',
+      inputs.slice(0, 300).reduce((n, list) => n + list.length, 0),
+    );
     count('RTSP TCP', 'random bytes', 60);
     count('RTSP TCP', 'truncated messages', 40);
     count('RTSP TCP', 'oversized messages', 3);
@@ -149,7 +182,8 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     // The reader and the slow clients hold some of the slots too.
     assert.ok(refused >= 500 - RTSP_MAX_CONNECTIONS, `${refused} of 500 refused`);
     assert.ok(refused <= 500 - RTSP_MAX_CONNECTIONS + 45, `${refused} of 500 refused`);
-    refusals['RTSP TCP'] += `; over max_connections (${RTSP_MAX_CONNECTIONS}): closed at once (${refused} of 500)`;
+    refusals['RTSP TCP'] +=
+      `; over max_connections (${RTSP_MAX_CONNECTIONS}): closed at once (${refused} of 500)`;
     await sleep(200);
     const good = await TestRtspClient.connect(gw.ports.RTSP);
     assert.equal((await good.request('DESCRIBE', `rtsp://127.0.0.1:${gw.ports.RTSP}/keep`)).status, 200);
@@ -168,15 +202,21 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     for (let i = 0; i < 400; i++) inputs.push(mutate(rng.pick(reqs), rng, { corpus: reqs, text: true }));
     for (let i = 0; i < 60; i++) inputs.push(rng.bytes(1 + rng.int(20_000)));
     inputs.push(Buffer.from(`GET /api/streams HTTP/1.1\r\nHost: h\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`));
-    inputs.push(Buffer.from('PUT /api/streams?name=big&src=x HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n'));
-    const results = await whileServing('HTTP abuse', () => pool(inputs, 40, (data) => exchange(gw.apiPort, data, 400)));
+    inputs.push(
+      Buffer.from('PUT /api/streams?name=big&src=x HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n'),
+    );
+    const results = await whileServing('HTTP abuse', () =>
+      pool(inputs, 40, (data) => exchange(gw.apiPort, data, 400)),
+    );
     count('HTTP', 'mutated requests', 400);
     count('HTTP', 'random bytes', 60);
     count('HTTP', 'oversized messages', 2);
     const [header, body] = results.slice(-2).map((r) => r.response.toString().split('\r\n')[0]);
     assert.equal(header, 'HTTP/1.1 431 Request Header Fields Too Large');
     assert.equal(body, 'HTTP/1.1 413 Payload Too Large');
-    const statuses = results.map((r) => /^HTTP\/1.1 (\d{3})/.exec(r.response.toString())?.[1]).filter(Boolean);
+    const statuses = results
+      .map((r) => /^HTTP\/1.1 (\d{3})/.exec(r.response.toString())?.[1])
+      .filter(Boolean);
     assert.ok(!statuses.includes('500'), `no 500 among ${statuses.length} answers`);
     const held = await whileServing('500 HTTP connections', async () => {
       const h = await hold(gw.apiPort, 500);
@@ -205,24 +245,31 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
       wsFrame(0x0, Buffer.from('x')), // a continuation with nothing to continue
     ];
     const closes = await whileServing('WebSocket bad frames', () =>
-      pool(Array.from({ length: 140 }, (_, i) => badFrames[i % badFrames.length]), 20, async (f) => {
-        const s = await wsConnect(gw.apiPort, path);
-        const got: Buffer[] = [];
-        s.on('data', (c: Buffer) => got.push(c));
-        s.write(f);
-        const closed = await new Promise<boolean>((resolve) => {
-          const t = setTimeout(() => resolve(false), 2000);
-          s.once('close', () => {
-            clearTimeout(t);
-            resolve(true);
+      pool(
+        Array.from({ length: 140 }, (_, i) => badFrames[i % badFrames.length]),
+        20,
+        async (f) => {
+          const s = await wsConnect(gw.apiPort, path);
+          const got: Buffer[] = [];
+          s.on('data', (c: Buffer) => got.push(c));
+          s.write(f);
+          const closed = await new Promise<boolean>((resolve) => {
+            const t = setTimeout(() => resolve(false), 2000);
+            s.once('close', () => {
+              clearTimeout(t);
+              resolve(true);
+            });
           });
-        });
-        s.destroy();
-        return closed;
-      }),
+          s.destroy();
+          return closed;
+        },
+      ),
     );
     count('WebSocket', 'bad frames', closes.length);
-    assert.ok(closes.every(Boolean), `${closes.filter((c) => !c).length} connections not closed after a bad frame`);
+    assert.ok(
+      closes.every(Boolean),
+      `${closes.filter((c) => !c).length} connections not closed after a bad frame`,
+    );
 
     // A text message over the 256 KiB limit: close 1009.
     const huge = await wsConnect(gw.apiPort, path);
@@ -256,7 +303,10 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
           s.write(wsFrame(0x1, msg));
           sent++;
         }
-        await waitFor(() => serverFrames(Buffer.concat(got)).filter((f) => f.opcode === 0x1).length >= 80, 5000);
+        await waitFor(
+          () => serverFrames(Buffer.concat(got)).filter((f) => f.opcode === 0x1).length >= 80,
+          5000,
+        );
         const answers = serverFrames(Buffer.concat(got)).filter((f) => f.opcode === 0x1);
         errors += answers.filter((f) => f.payload.toString().startsWith('{"type":"error"')).length;
         assert.ok(!s.destroyed, 'the connection stays open');
@@ -273,7 +323,11 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
   async function stunCheck(protocol: 'udp' | 'tcp', session?: { ufrag: string; pwd: string }) {
     let creds = session;
     if (!creds) {
-      const res = await gw.api('/api/webrtc?src=keep', { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: OFFER });
+      const res = await gw.api('/api/webrtc?src=keep', {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp' },
+        body: OFFER,
+      });
       const answer = await res.text();
       assert.equal(res.status, 201, answer);
       creds = {
@@ -281,7 +335,12 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
         pwd: /a=ice-pwd:(\S+)/.exec(answer)?.[1] ?? '',
       };
     }
-    const req = bindingRequest({ username: `${creds.ufrag}:FdsQ`, remotePwd: creds.pwd, priority: 1, iceControlling: 1n });
+    const req = bindingRequest({
+      username: `${creds.ufrag}:FdsQ`,
+      remotePwd: creds.pwd,
+      priority: 1,
+      iceControlling: 1n,
+    });
     let reply: Buffer | undefined;
     if (protocol === 'udp') {
       const s = createSocket('udp4');
@@ -305,7 +364,8 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
       const kind = i % 4;
       if (kind === 0) packets.push(rng.bytes(rng.int(1400)));
       else if (kind === 1) packets.push(mutate(rng.pick(vectors), rng, { corpus: vectors }));
-      else if (kind === 2) packets.push(Buffer.concat([Buffer.from([20 + rng.int(44)]), rng.bytes(rng.int(300))]));
+      else if (kind === 2)
+        packets.push(Buffer.concat([Buffer.from([20 + rng.int(44)]), rng.bytes(rng.int(300))]));
       else packets.push(Buffer.concat([Buffer.from([0x80 | rng.int(64)]), rng.bytes(rng.int(1200))]));
     }
     const flood = udpFlood(gw.ports.WebRTC, packets);
@@ -318,7 +378,8 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     count('WebRTC UDP', 'random, mutated STUN, DTLS- and RTP-range datagrams', packets.length);
     const afterFlood = await stunCheck('udp', creds);
     assert.equal(afterFlood.cls, StunClass.SuccessResponse, 'a success response after');
-    refusals['WebRTC UDP'] = 'anything but an authenticated STUN Binding from an unknown address: dropped and counted';
+    refusals['WebRTC UDP'] =
+      'anything but an authenticated STUN Binding from an unknown address: dropped and counted';
   });
 
   test('the WebRTC TCP port closes bad framing, evicts idle connections over 256 and still answers a real connectivity check', async () => {
@@ -328,11 +389,16 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     for (let i = 0; i < 120; i++) inputs.push(rng.bytes(1 + rng.int(4000)));
     for (let i = 0; i < 60; i++) inputs.push(Buffer.concat([Buffer.from([0xff, 0xff]), rng.bytes(100)])); // frame > 18432
     for (let i = 0; i < 120; i++) inputs.push(frame4571(mutate(rng.pick(Object.values(RFC5769)), rng)));
-    const results = await whileServing('WebRTC TCP abuse', () => pool(inputs, 40, (d) => exchange(gw.ports.WebRTC, d, 300)));
+    const results = await whileServing('WebRTC TCP abuse', () =>
+      pool(inputs, 40, (d) => exchange(gw.ports.WebRTC, d, 300)),
+    );
     count('WebRTC TCP', 'random bytes', 120);
     count('WebRTC TCP', 'oversized frames', 60);
     count('WebRTC TCP', 'framed mutated STUN', 120);
-    assert.ok(results.slice(120, 180).every((r) => r.closedByServer), 'an oversized frame closes the connection');
+    assert.ok(
+      results.slice(120, 180).every((r) => r.closedByServer),
+      'an oversized frame closes the connection',
+    );
 
     const held = await hold(gw.ports.WebRTC, 500);
     const during = await stunCheck('tcp');
@@ -340,7 +406,11 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     const evicted = [...held.closedAt.values()].filter((ms) => ms < 1000).length;
     held.closeAll();
     count('WebRTC TCP', 'connections at once', 500);
-    assert.equal(during.cls, StunClass.SuccessResponse, 'a success response while 500 idle connections are open');
+    assert.equal(
+      during.cls,
+      StunClass.SuccessResponse,
+      'a success response while 500 idle connections are open',
+    );
     assert.ok(evicted >= 500 - 256, `${evicted} of 500 idle connections evicted`);
     refusals['WebRTC TCP'] =
       'frame > 18432 bytes or bad framing: close; no valid STUN in 5 s: close; over 256 unauthenticated: the oldest closed';
@@ -352,7 +422,13 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     const closedAll = (t: Trickler) => t.closedAfter.every((ms) => ms !== undefined);
     const elapsed = performance.now() - startedAt;
     // RTSP: 10 s for the first request; WebRTC TCP: 5 s for the first STUN; HTTP: 15 s for the headers, checked every 5 s.
-    assert.ok(await waitFor(() => closedAll(rtsp) && closedAll(webrtc) && closedAll(http), Math.max(1000, 23_000 - elapsed), 200));
+    assert.ok(
+      await waitFor(
+        () => closedAll(rtsp) && closedAll(webrtc) && closedAll(http),
+        Math.max(1000, 23_000 - elapsed),
+        200,
+      ),
+    );
     const range = (t: Trickler) => {
       const v = t.closedAfter.map((ms) => ms ?? 0);
       return [Math.min(...v), Math.max(...v)].map((ms) => Math.round(ms / 100) / 10);
@@ -363,7 +439,10 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     assert.ok(rtspMin >= 9 && rtspMax <= 14, `RTSP closed them after ${rtspMin}-${rtspMax} s`);
     assert.ok(webrtcMin >= 4 && webrtcMax <= 8, `WebRTC TCP closed them after ${webrtcMin}-${webrtcMax} s`);
     assert.ok(httpMin >= 14 && httpMax <= 22, `HTTP closed them after ${httpMin}-${httpMax} s`);
-    assert.ok(http.received.every((r) => r.startsWith('HTTP/1.1 408')), 'HTTP answers 408');
+    assert.ok(
+      http.received.every((r) => r.startsWith('HTTP/1.1 408')),
+      'HTTP answers 408',
+    );
     slowFigures.rtsp = `${rtspMin}-${rtspMax} s`;
     slowFigures.webrtc = `${webrtcMin}-${webrtcMax} s`;
     slowFigures.http = `${httpMin}-${httpMax} s`;
@@ -377,7 +456,10 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
     rss.after = rssBytes(gw.pid);
     heap.after = await gcHeapUsed(gw);
     assert.ok(rss.after - rss.before < RSS_GROWTH_LIMIT, `RSS ${mb(rss.before)} -> ${mb(rss.after)} MB`);
-    assert.ok(heap.after - heap.before < HEAP_GROWTH_LIMIT, `heap ${mb(heap.before)} -> ${mb(heap.after)} MB`);
+    assert.ok(
+      heap.after - heap.before < HEAP_GROWTH_LIMIT,
+      `heap ${mb(heap.before)} -> ${mb(heap.after)} MB`,
+    );
     reader.close();
     const { code, ms } = await gw.stop();
     assert.equal(code, 0);
@@ -402,9 +484,14 @@ describe('abuse at every port of the gateway process', { timeout: 180_000 }, () 
 
 function readdirRtsp(): Buffer[] {
   const dir = new URL('../fuzz/corpus/rtsp/', import.meta.url);
-  return ['announce-ffmpeg.txt', 'ffmpeg-describe.txt', 'setup-udp.txt', 'setup-tcp-session.txt', 'play-range.txt', 'record-then-rtp.bin'].map((n) =>
-    readFileSync(new URL(n, dir)),
-  );
+  return [
+    'announce-ffmpeg.txt',
+    'ffmpeg-describe.txt',
+    'setup-udp.txt',
+    'setup-tcp-session.txt',
+    'play-range.txt',
+    'record-then-rtp.bin',
+  ].map((n) => readFileSync(new URL(n, dir)));
 }
 
 const mb = (b: number | undefined) => Math.round(((b ?? 0) / 1024 / 1024) * 10) / 10;

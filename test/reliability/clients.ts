@@ -41,14 +41,20 @@ export function exchange(port: number, data: Buffer | Buffer[], timeoutMs = 1000
       if (size < 65536) parts.push(c);
       size += c.length;
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(err.code !== 'ECONNREFUSED', err.code === 'ECONNREFUSED'));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish(err.code !== 'ECONNREFUSED', err.code === 'ECONNREFUSED'),
+    );
     socket.on('end', () => finish(true));
     socket.on('close', () => finish(true));
   });
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -93,7 +99,14 @@ export async function hold(port: number, n: number, hello?: Buffer): Promise<Hel
         }),
     ),
   );
-  return { sockets, closedAt, received, closeAll: () => sockets.forEach((s) => s.destroy()) };
+  return {
+    sockets,
+    closedAt,
+    received,
+    closeAll: () => {
+      for (const s of sockets) s.destroy();
+    },
+  };
 }
 
 export interface Trickler {
@@ -177,7 +190,11 @@ export function wsConnect(port: number, path: string): Promise<Socket> {
 }
 
 /** One client-to-server WebSocket frame (masked unless `mask` is false). */
-export function wsFrame(opcode: number, payload: Buffer, opts: { mask?: boolean; fin?: boolean; rsv?: number; length?: bigint } = {}): Buffer {
+export function wsFrame(
+  opcode: number,
+  payload: Buffer,
+  opts: { mask?: boolean; fin?: boolean; rsv?: number; length?: bigint } = {},
+): Buffer {
   const mask = opts.mask ?? true;
   const len = opts.length ?? BigInt(payload.length);
   const head: number[] = [((opts.fin ?? true) ? 0x80 : 0) | ((opts.rsv ?? 0) << 4) | opcode];
@@ -247,7 +264,10 @@ export async function udpFlood(port: number, packets: readonly Buffer[], sources
 }
 
 /** Resolves with the first datagram `socket` receives from anyone, or undefined after `timeoutMs`. */
-export function nextDatagram(socket: ReturnType<typeof createSocket>, timeoutMs: number): Promise<Buffer | undefined> {
+export function nextDatagram(
+  socket: ReturnType<typeof createSocket>,
+  timeoutMs: number,
+): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       socket.off('message', on);

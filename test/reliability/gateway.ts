@@ -23,7 +23,9 @@ export interface Gateway {
   output: () => string;
   api: (path: string, init?: RequestInit) => Promise<Response>;
   /** Sends `signal` and resolves with the exit code and how long it took; SIGKILL after 10 s. */
-  stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  stop: (
+    signal?: NodeJS.Signals,
+  ) => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
 /** The test defaults: every listener on 127.0.0.1 with an OS-chosen port. Append sections with `extra`. */
@@ -40,7 +42,11 @@ export function config(
 }
 
 /** Starts `bin/mediagate.js` with `yaml` as its only config file, in a temporary directory. */
-export async function launch(yaml: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<Gateway> {
+export async function launch(
+  yaml: string,
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 20_000,
+): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'mediagate-rel-'));
   const configPath = join(dir, 'mediagate.yaml');
   writeFileSync(configPath, yaml);
@@ -55,7 +61,10 @@ export async function launch(yaml: string, env: NodeJS.ProcessEnv = {}, timeoutM
     proc.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     let partial = '';
     proc.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -95,7 +104,8 @@ export async function launch(yaml: string, env: NodeJS.ProcessEnv = {}, timeoutM
     ports,
     dir,
     output: () => out,
-    api: (path, init) => fetch(`http://127.0.0.1:${apiPort}${path}`, { signal: AbortSignal.timeout(15_000), ...init }),
+    api: (path, init) =>
+      fetch(`http://127.0.0.1:${apiPort}${path}`, { signal: AbortSignal.timeout(15_000), ...init }),
     stop: async (signal = 'SIGTERM') => {
       const t0 = performance.now();
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
@@ -167,7 +177,11 @@ export async function gcHeapUsed(gw: Gateway): Promise<number> {
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; returns the last result. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 50,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;

@@ -4,7 +4,16 @@
  * file) and docs/reliability.md re-rendered, so an ordinary `npm test` leaves the tree clean.
  * Test files run in parallel processes, so the read-merge-write runs under a lock file.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { renderReport } from '../fuzz/report.ts';
 
 export const RECORDING = process.env.MEDIAGATE_RECORD === '1';
@@ -46,7 +55,9 @@ function withLock<T>(fn: () => T): T {
 
 /** The recorded figures, `{}` when none. */
 export function readFigures(): Record<string, unknown> {
-  return existsSync(JSON_FILE) ? (JSON.parse(readFileSync(JSON_FILE, 'utf8')) as Record<string, unknown>) : {};
+  return existsSync(JSON_FILE)
+    ? (JSON.parse(readFileSync(JSON_FILE, 'utf8')) as Record<string, unknown>)
+    : {};
 }
 
 /** Sets `section` of docs/reliability.json to `data` and re-renders docs/reliability.md. */

@@ -5,8 +5,9 @@
  * (or the answer that means the session exists) and closes; every wait has a timeout. HTTP goes
  * through `agent: false` connections so no keep-alive socket outlives a session.
  */
-import { request } from 'node:http';
+
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { WebSocket } from 'ws';
 import { joinAvcc } from '../../src/codecs/avcc.ts';
 import { H264Payloader } from '../../src/codecs/h264/payloader.ts';
@@ -16,10 +17,10 @@ import { serializeRtp } from '../../src/rtp/packet.ts';
 import { H264_SAMPLES } from '../unit/codecs/fixtures.ts';
 import { TestRtspClient } from '../unit/rtsp/server-client.ts';
 
-export const OFFER = readFileSync(new URL('../unit/sdp/fixtures/chromium-offer.sdp', import.meta.url), 'utf8').replace(
-  'a=sendrecv',
-  'a=recvonly',
-);
+export const OFFER = readFileSync(
+  new URL('../unit/sdp/fixtures/chromium-offer.sdp', import.meta.url),
+  'utf8',
+).replace('a=sendrecv', 'a=recvonly');
 const TIMEOUT_MS = 10_000;
 
 export interface HttpResult {
@@ -38,11 +39,21 @@ export function http(
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close', ...headers }, timeout: TIMEOUT_MS },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent: false,
+        headers: { connection: 'close', ...headers },
+        timeout: TIMEOUT_MS,
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }),
+        );
         res.on('error', reject);
       },
     );
@@ -72,13 +83,21 @@ export function httpFirstChunk(port: number, path: string): Promise<{ status: nu
 }
 
 /** DESCRIBE, SETUP, PLAY; over TCP waits for the first media packet. Returns the connection. */
-export async function rtspPlay(port: number, name: string, transport: 'tcp' | 'udp', udpPort = 40000): Promise<TestRtspClient> {
+export async function rtspPlay(
+  port: number,
+  name: string,
+  transport: 'tcp' | 'udp',
+  udpPort = 40000,
+): Promise<TestRtspClient> {
   const c = await TestRtspClient.connect(port);
   try {
     const url = `rtsp://127.0.0.1:${port}/${name}`;
     const d = await c.request('DESCRIBE', url);
     if (d.status !== 200) throw new Error(`DESCRIBE ${name}: ${d.status}`);
-    const t = transport === 'tcp' ? 'RTP/AVP/TCP;unicast;interleaved=0-1' : `RTP/AVP;unicast;client_port=${udpPort}-${udpPort + 1}`;
+    const t =
+      transport === 'tcp'
+        ? 'RTP/AVP/TCP;unicast;interleaved=0-1'
+        : `RTP/AVP;unicast;client_port=${udpPort}-${udpPort + 1}`;
     const s = await c.request('SETUP', `${url}/trackID=0`, { Transport: t });
     if (s.status !== 200) throw new Error(`SETUP ${name}: ${s.status}`);
     const session = parseSession(s.headers.get('session') ?? '').id;
@@ -93,7 +112,12 @@ export async function rtspPlay(port: number, name: string, transport: 'tcp' | 'u
 }
 
 /** A reader session that ends with TEARDOWN and its connection. */
-export async function rtspReaderSession(port: number, name: string, transport: 'tcp' | 'udp', udpPort?: number): Promise<void> {
+export async function rtspReaderSession(
+  port: number,
+  name: string,
+  transport: 'tcp' | 'udp',
+  udpPort?: number,
+): Promise<void> {
   const c = await rtspPlay(port, name, transport, udpPort);
   await c.request('TEARDOWN', `rtsp://127.0.0.1:${port}/${name}`).catch(() => undefined);
   c.close();
@@ -109,7 +133,12 @@ function keyframePackets(seq: number): Buffer {
   const idr = Buffer.alloc(3000, 0x5a);
   idr[0] = 0x65;
   const p = new H264Payloader(undefined, { mtu: 1200 });
-  const outs = p.packetize({ pts: seq * 3000, dts: seq * 3000, keyframe: true, data: joinAvcc([sps, pps, idr]) });
+  const outs = p.packetize({
+    pts: seq * 3000,
+    dts: seq * 3000,
+    keyframe: true,
+    data: joinAvcc([sps, pps, idr]),
+  });
   return Buffer.concat(
     outs.flatMap((o, i) => {
       const rtp = serializeRtp({
@@ -133,9 +162,16 @@ export async function rtspPublisherSession(port: number, name: string): Promise<
   const c = await TestRtspClient.connect(port);
   try {
     const url = `rtsp://127.0.0.1:${port}/${name}`;
-    const a = await c.request('ANNOUNCE', url, { 'Content-Type': 'application/sdp' }, Buffer.from(PUBLISH_SDP));
+    const a = await c.request(
+      'ANNOUNCE',
+      url,
+      { 'Content-Type': 'application/sdp' },
+      Buffer.from(PUBLISH_SDP),
+    );
     if (a.status !== 200) throw new Error(`ANNOUNCE ${name}: ${a.status}`);
-    const s = await c.request('SETUP', `${url}/trackID=0`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record' });
+    const s = await c.request('SETUP', `${url}/trackID=0`, {
+      Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record',
+    });
     if (s.status !== 200) throw new Error(`SETUP record ${name}: ${s.status}`);
     const session = parseSession(s.headers.get('session') ?? '').id;
     const r = await c.request('RECORD', url, { Session: session });
@@ -151,7 +187,9 @@ export async function rtspPublisherSession(port: number, name: string): Promise<
 /** WHEP: POST a raw offer, DELETE the session. Returns the answer's status. */
 export async function whepSession(port: number, name: string, transport?: 'udp' | 'tcp'): Promise<number> {
   const q = transport ? `&transport=${transport}` : '';
-  const r = await http(port, 'POST', `/api/webrtc?src=${name}${q}`, OFFER, { 'content-type': 'application/sdp' });
+  const r = await http(port, 'POST', `/api/webrtc?src=${name}${q}`, OFFER, {
+    'content-type': 'application/sdp',
+  });
   if (r.status !== 201) return r.status;
   const location = String(r.headers.location ?? '');
   const d = await http(port, 'DELETE', location);
@@ -163,6 +201,7 @@ export async function whepSession(port: number, name: string, transport?: 'udp' 
 export function mseSession(port: number, name: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws?src=${encodeURIComponent(name)}`);
+    let done = false;
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`mse ${name}: no init segment in ${TIMEOUT_MS} ms`));
@@ -178,9 +217,11 @@ export function mseSession(port: number, name: string): Promise<void> {
         }
         return;
       }
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      ws.close();
       ws.once('close', () => resolve());
+      ws.close();
     });
     ws.on('error', (err) => {
       clearTimeout(timer);

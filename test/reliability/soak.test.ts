@@ -32,7 +32,14 @@ const HLS_BATCH = 250;
 const HEAP_GROWTH_LIMIT = 6 * 1024 * 1024;
 const DEMO = new URL('../../assets/demo.mp4', import.meta.url).pathname;
 /** Resources that come and go with the measuring itself (fs reads of /metrics, DNS, immediates). */
-const TRANSIENT = new Set(['FSReqCallback', 'FSReqPromise', 'GetAddrInfoReqWrap', 'Immediate', 'TTYWrap', 'PipeWrap']);
+const TRANSIENT = new Set([
+  'FSReqCallback',
+  'FSReqPromise',
+  'GetAddrInfoReqWrap',
+  'Immediate',
+  'TTYWrap',
+  'PipeWrap',
+]);
 
 interface Snapshot {
   handles: Record<string, number>;
@@ -51,7 +58,9 @@ interface ProtocolFigures {
 
 const figures: ProtocolFigures[] = [];
 
-describe('leak soak: sessions of every protocol opened and closed against the gateway process', { timeout: LONG ? 4 * 3600_000 : 240_000 }, () => {
+describe('leak soak: sessions of every protocol opened and closed against the gateway process', {
+  timeout: LONG ? 4 * 3600_000 : 240_000,
+}, () => {
   let gw: Gateway;
 
   async function snapshot(): Promise<Snapshot> {
@@ -81,7 +90,10 @@ describe('leak soak: sessions of every protocol opened and closed against the ga
   }
 
   /** Runs `count` sessions, `CONCURRENCY` at a time; `run(i, slot)` is one session. Returns the failures. */
-  async function sessions(count: number, run: (i: number, slot: number) => Promise<unknown>): Promise<string[]> {
+  async function sessions(
+    count: number,
+    run: (i: number, slot: number) => Promise<unknown>,
+  ): Promise<string[]> {
     const failures: string[] = [];
     let next = 0;
     await pool(
@@ -101,9 +113,13 @@ describe('leak soak: sessions of every protocol opened and closed against the ga
   const PROTOCOLS: { protocol: string; run: (count: number) => Promise<string[]> }[] = [
     {
       protocol: 'RTSP reader (TCP and UDP)',
-      run: (n) => sessions(n, (i, slot) => rtspReaderSession(RTSP(), 'keep', i % 2 ? 'udp' : 'tcp', 40_000 + slot * 2)),
+      run: (n) =>
+        sessions(n, (i, slot) => rtspReaderSession(RTSP(), 'keep', i % 2 ? 'udp' : 'tcp', 40_000 + slot * 2)),
     },
-    { protocol: 'RTSP publisher', run: (n) => sessions(n, (_i, slot) => rtspPublisherSession(RTSP(), `soakpub-${slot}`)) },
+    {
+      protocol: 'RTSP publisher',
+      run: (n) => sessions(n, (_i, slot) => rtspPublisherSession(RTSP(), `soakpub-${slot}`)),
+    },
     {
       protocol: 'WHEP (UDP and TCP candidates)',
       run: (n) =>
@@ -119,10 +135,16 @@ describe('leak soak: sessions of every protocol opened and closed against the ga
         const failures: string[] = [];
         for (let b = 0; b * HLS_BATCH < n; b++) {
           const name = `hls-${b}`;
-          const put = await http(gw.apiPort, 'PUT', `/api/streams?name=${name}&src=${encodeURIComponent(`file:${DEMO}`)}`);
+          const put = await http(
+            gw.apiPort,
+            'PUT',
+            `/api/streams?name=${name}&src=${encodeURIComponent(`file:${DEMO}`)}`,
+          );
           assert.equal(put.status, 201, put.body.toString());
           const batch = Math.min(HLS_BATCH, n - b * HLS_BATCH);
-          const results = await Promise.allSettled(Array.from({ length: batch }, () => hlsSession(gw.apiPort, name)));
+          const results = await Promise.allSettled(
+            Array.from({ length: batch }, () => hlsSession(gw.apiPort, name)),
+          );
           for (const r of results) if (r.status === 'rejected') failures.push(String(r.reason));
           const del = await http(gw.apiPort, 'DELETE', `/api/streams?src=${name}`);
           assert.equal(del.status, 200, 'the stream and with it its HLS sessions are deleted');
@@ -172,7 +194,14 @@ describe('leak soak: sessions of every protocol opened and closed against the ga
       const failures = await protocol.run(SESSIONS);
       const ms = Math.round(performance.now() - t0);
       const now = await settle(base);
-      figures.push({ protocol: p, sessions: SESSIONS, failed: failures.length, ms, before: base, after: now });
+      figures.push({
+        protocol: p,
+        sessions: SESSIONS,
+        failed: failures.length,
+        ms,
+        before: base,
+        after: now,
+      });
       t.diagnostic(
         `${SESSIONS} sessions in ${ms} ms; fds ${base.fds} -> ${now.fds}; heap ${mb(base.heapUsedBytes)} -> ${mb(now.heapUsedBytes)} MB; handles ${JSON.stringify(now.handles)}`,
       );

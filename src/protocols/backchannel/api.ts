@@ -4,9 +4,8 @@
  * played there before; `src=` empty stops it. One player per stream, owned here until it ends.
  */
 import type { ServerResponse } from 'node:http';
-import { type ApiRequest, sendJson } from '../../api/http.ts';
+import { type ApiRequest, HttpError, sendJson } from '../../api/http.ts';
 import type { StreamsApiGuard } from '../../api/streams.ts';
-import { BadRequestError } from '../../core/errors.ts';
 import { maskSecrets } from '../../core/mask.ts';
 import type { StreamRegistry } from '../../core/registry.ts';
 import type { Stream } from '../../core/stream.ts';
@@ -41,7 +40,10 @@ export class BackchannelPlayers {
     this.#players.set(stream, player);
     player.once('close', (err) => {
       if (this.#players.get(stream) === player) this.#players.delete(stream);
-      this.log?.info({ stream: dst, src: maskSecrets(src), reason: err?.message }, 'back channel playback ended');
+      this.log?.info(
+        { stream: dst, src: maskSecrets(src), reason: err?.message },
+        'back channel playback ended',
+      );
     });
     await player.start();
     this.log?.info({ ...player.info() }, 'back channel playback started');
@@ -51,7 +53,8 @@ export class BackchannelPlayers {
   /** The route handler. */
   async handle(req: ApiRequest, res: ServerResponse): Promise<void> {
     const dst = req.query.get('dst');
-    if (!dst) throw new BadRequestError('missing ?dst=NAME: the stream whose back channel plays ?src=');
+    // POST means nothing else on this path (creating is PUT): without `dst` it stays "not allowed".
+    if (!dst) throw new HttpError(405, 'method POST not allowed on /api/streams without ?dst=NAME&src=...');
     const src = req.query.get('src') ?? '';
     const info = await this.play(dst, src);
     sendJson(res, 200, info ?? { stream: dst, stopped: true });

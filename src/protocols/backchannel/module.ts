@@ -12,7 +12,11 @@ import { BackchannelPlayers } from './api.ts';
 export const createAudioModule: ModuleFactory = (ctx: GatewayContext): GatewayModule => {
   const registry = ctx.registry;
   registry.hooks.transcoder = new InProcessAudioTranscoder(registry, registry.hooks.transcoder);
-  const players = new BackchannelPlayers(registry, streamsGuard(ctx.config, ctx.auth), ctx.logging.module('audio'));
+  const players = new BackchannelPlayers(
+    registry,
+    streamsGuard(ctx.config, ctx.auth),
+    ctx.logging.module('audio'),
+  );
   ctx.http.route('POST', '/api/streams', (req, res) => players.handle(req, res));
   return {
     name: 'audio',

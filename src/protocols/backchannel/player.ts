@@ -20,7 +20,6 @@ import { SafeEmitter } from '../../core/emitter.ts';
 import {
   BadRequestError,
   ConflictError,
-  errorMessage,
   InvalidStateError,
   TimeoutError,
   UnsupportedError,
@@ -162,7 +161,8 @@ export class BackchannelPlayer extends SafeEmitter<{ close: [error: Error | unde
     const name = this.target.name;
     if (!this.src) throw new BadRequestError('missing ?src= (a file:, a URL or a stream name)');
     const talk = acquireTalk(this.target, `api ${maskSecrets(this.src)}`);
-    if (!talk) throw new ConflictError(`the back channel of "${name}" is in use by ${talkHolder(this.target)}`);
+    if (!talk)
+      throw new ConflictError(`the back channel of "${name}" is in use by ${talkHolder(this.target)}`);
     this.#talk = talk;
     // Keeps the camera (and so its back channel) connected while playing.
     const keep = new Tap('backchannel', [
@@ -206,7 +206,10 @@ export class BackchannelPlayer extends SafeEmitter<{ close: [error: Error | unde
 
   /** Connects the URL's source driver and plays its first audio media. */
   async #readUrl(): Promise<void> {
-    const driver = this.registry.schemes.create(this.src, { streamName: this.target.name, fromConfig: false });
+    const driver = this.registry.schemes.create(this.src, {
+      streamName: this.target.name,
+      fromConfig: false,
+    });
     const abort = new AbortController();
     let index = -1;
     const sink = (i: number, frame: Frame) => {
@@ -243,7 +246,8 @@ export class BackchannelPlayer extends SafeEmitter<{ close: [error: Error | unde
     if (/^file:/i.test(this.src)) {
       const seconds = await audioSeconds(filePath(this.src));
       this.#assertOpen();
-      if (seconds !== undefined) this.#endAfter = Math.round(seconds * conn.medias[index].codecs[0].clockRate);
+      if (seconds !== undefined)
+        this.#endAfter = Math.round(seconds * conn.medias[index].codecs[0].clockRate);
     }
     this.#inputCodec = conn.medias[index].codecs[0];
     conn.once('close', (err) => this.close(err ?? new Error(`${maskSecrets(this.src)} ended`)));

@@ -7,8 +7,9 @@
  * a reconnected camera brings another one) and sends them. Frames written while the stream has
  * no back channel (its camera is reconnecting) are dropped and counted.
  */
-import { AudioTranscoder } from '../../audio/transcoder.ts';
+
 import { canDecode, ENGINE_CODECS, sameAudioCodec } from '../../audio/engine/codecs.ts';
+import { AudioTranscoder } from '../../audio/transcoder.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { type Codec, codecToString, type Frame } from '../../core/media.ts';
 import type { Backchannel } from '../../core/source.ts';
@@ -32,7 +33,9 @@ const holders = new WeakMap<Stream, Talk>();
  */
 export function canTalk(stream: Stream): boolean {
   const backchannel = stream.backchannel();
-  return backchannel !== undefined && ENGINE_CODECS.has(backchannel.codec.name) && canDecode(backchannel.codec);
+  return (
+    backchannel !== undefined && ENGINE_CODECS.has(backchannel.codec.name) && canDecode(backchannel.codec)
+  );
 }
 
 /** Who holds the stream's back channel now (its `owner` text), or undefined. */

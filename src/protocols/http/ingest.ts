@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiRequest } from '../../api/http.ts';
 import { BadRequestError } from '../../core/errors.ts';
 import type { StreamRegistry } from '../../core/registry.ts';
+import { sessionClosed, sessionOpened } from '../../diag/sessions.ts';
 import type { Logger } from '../../log/logger.ts';
 import { FeedConnection } from './feed.ts';
 import { type ContentKind, multipartBoundary } from './source/detect.ts';
@@ -77,7 +78,9 @@ export async function ingest(
     feed.close();
   });
   raw.once('error', (err) => feed.close(err));
-  raw.once('aborted', () => feed.close(new Error('client aborted the upload')));
+  raw.once('close', () => {
+    if (!raw.complete) feed.close(new Error('client aborted the upload'));
+  });
   let frames = 0;
   feed.ready.then(
     () => {
@@ -87,6 +90,8 @@ export async function ingest(
           frames++;
           sink(index, frame);
         });
+        sessionOpened('http-ingest');
+        feed.once('close', () => sessionClosed('http-ingest'));
         log.info({ remote, stream: name, format: ext }, 'HTTP publish');
       } catch (err) {
         feed.close(err instanceof Error ? err : undefined);

@@ -30,7 +30,7 @@ export type RtmpConnectionEvents = {
   ready: [];
   /** A command, data, audio or video message. */
   message: [RtmpMessage];
-  /** A user control event other than a ping (Stream Begin, Stream EOF, ...). */
+  /** A user control event other than a Ping Request (answered here): Stream Begin, Ping Response... */
   control: [UserControl];
   close: [error: Error | undefined];
 };
@@ -41,10 +41,18 @@ export interface RtmpConnectionCounters {
   bytesOut: number;
   messagesIn: number;
   messagesOut: number;
+  /** The sequence number of the peer's last Acknowledgement (bytes it received, modulo 2^32). */
+  peerAcknowledged: number;
 }
 
 export class RtmpConnection extends SafeEmitter<RtmpConnectionEvents> {
-  readonly counters: RtmpConnectionCounters = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+  readonly counters: RtmpConnectionCounters = {
+    bytesIn: 0,
+    bytesOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    peerAcknowledged: 0,
+  };
   readonly remoteAddress: string;
   readonly #socket: Socket;
   readonly #parser: ChunkParser;
@@ -162,8 +170,10 @@ export class RtmpConnection extends SafeEmitter<RtmpConnectionEvents> {
     switch (message.type) {
       case MessageType.SET_CHUNK_SIZE:
       case MessageType.ABORT:
+        return; // the parser applied them
       case MessageType.ACK:
-        return; // the parser applied the first two; we do not limit what we send
+        this.counters.peerAcknowledged = readU32Body(message.body, 'Acknowledgement'); // not a send limit
+        return;
       case MessageType.WINDOW_ACK_SIZE:
         this.#ackWindow = readU32Body(message.body, 'Window Ack Size');
         return;
@@ -179,7 +189,7 @@ export class RtmpConnection extends SafeEmitter<RtmpConnectionEvents> {
         const event = parseUserControl(message.body);
         if (event.event === UserControlEvent.PING_REQUEST) {
           this.send(userControlMessage(UserControlEvent.PING_RESPONSE, event.value));
-        } else if (event.event !== UserControlEvent.PING_RESPONSE) {
+        } else {
           this.emit('control', event);
         }
         return;

@@ -27,6 +27,9 @@ export class RtpTrackSender {
   #payloader: Payloader;
   #codec: Codec;
   readonly #packets = new WeakMap<Frame, Buffer[]>();
+  // The latest frame asked for and its packets (holds one frame past its GOP at most).
+  #lastFrame: Frame | undefined;
+  #lastPackets: Buffer[] | undefined;
   #lastTimestamp = 0;
   #lastWallMs = 0;
 
@@ -51,8 +54,14 @@ export class RtpTrackSender {
 
   /** The serialized RTP packets of a frame; the same array for the same frame object. */
   packets(frame: Frame): Buffer[] {
+    // Fan-out asks for the same frame once per reader in a row: a one-entry memo in front of the
+    // WeakMap saves a hash lookup per reader and frame.
+    if (frame === this.#lastFrame) return this.#lastPackets!;
     let packets = this.#packets.get(frame);
-    if (packets) return packets;
+    if (packets) {
+      this.#remember(frame, packets);
+      return packets;
+    }
     if (this.track.codec !== this.#codec) {
       // A reconnected source brought new parameters (SPS/PPS): new packetizer, same SSRC and numbering.
       this.#codec = this.track.codec;
@@ -63,11 +72,17 @@ export class RtpTrackSender {
       packets.push(...this.encoder.encode([out.payload], out.timestamp, out.marker));
     }
     this.#packets.set(frame, packets);
+    this.#remember(frame, packets);
     if (frame.pts >= this.#lastTimestamp) {
       this.#lastTimestamp = frame.pts;
       this.#lastWallMs = Date.now();
     }
     return packets;
+  }
+
+  #remember(frame: Frame, packets: Buffer[]): void {
+    this.#lastFrame = frame;
+    this.#lastPackets = packets;
   }
 
   /** The wire timestamp (mod 2^32) of a frame time, for RTP-Info. */

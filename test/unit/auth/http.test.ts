@@ -71,7 +71,7 @@ describe('the HTTP authorize hook', { timeout: 20000 }, () => {
   const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
     fetch(`${base}${path}`, { method, headers });
 
-  test('a request without credentials gets 401 with a Basic challenge, except from a script that says so', async () => {
+  test("a request without credentials gets 401 with a Basic challenge, except from a page's script", async () => {
     const res = await get('/api/streams');
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('www-authenticate'), 'Basic realm="mediagate", charset="UTF-8"');
@@ -79,6 +79,8 @@ describe('the HTTP authorize hook', { timeout: 20000 }, () => {
     const script = await get('/api/streams', { 'x-requested-with': 'mediagate' });
     assert.equal(script.status, 401);
     assert.equal(script.headers.get('www-authenticate'), null);
+    const fetched = await get('/api/streams', { 'sec-fetch-dest': 'empty' });
+    assert.equal(fetched.headers.get('www-authenticate'), null, "a page's fetch gets no browser dialog");
     for (const path of ['/api/nothing', '/api/debug/handles', '/api/stream.mp4?src=cam', '/api/me'])
       assert.equal((await get(path)).status, 401, path);
     assert.equal((await get('/index.html')).status, 200, 'the UI files load, so that the login page shows');

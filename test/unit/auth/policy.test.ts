@@ -68,7 +68,18 @@ const TABLE: [string, string, string, Requirement['kind'], [boolean, boolean, bo
   ['GET', '/api/frame.mp4', 'src=door', 'streams', [true, true, false, false]],
   ['GET', '/api/frame.jpeg', 'src=demo', 'streams', [true, true, true, false]],
   ['GET', '/api/frame.jpeg', '', 'user', [true, true, true, false]],
-  ['POST', '/api/stream.mp4', 'src=demo', 'admin', [true, false, false, false]],
+  ['POST', '/api/stream.flv', 'dst=pushed', 'streams', [true, true, false, false]],
+  ['POST', '/api/stream.flv', 'dst=demo', 'streams', [true, false, false, false]],
+  ['POST', '/api/stream.flv', '', 'admin', [true, false, false, false]],
+  ['GET', '/api/stream.flv', 'src=demo', 'streams', [true, true, true, false]],
+  ['POST', '/api/streams', 'dst=demo&src=file:/a.mp3', 'admin', [true, false, false, false]],
+  ['GET', '/api/recordings', 'src=demo', 'streams', [true, true, true, false]],
+  ['GET', '/api/recordings/file', 'src=door&name=x.mp4', 'streams', [true, true, false, false]],
+  ['GET', '/api/recordings', '', 'admin', [true, false, false, false]],
+  ['DELETE', '/api/recordings/file', 'src=demo&name=x.mp4', 'admin', [true, false, false, false]],
+  ['POST', '/api/record', 'src=demo', 'admin', [true, false, false, false]],
+  ['GET', '/api/record', '', 'admin', [true, false, false, false]],
+  ['POST', '/api/debug/gc', '', 'admin', [true, false, false, false]],
 ];
 
 describe('access policy', () => {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { AuthService, isLoopback, LOCALHOST_USER } from '../../../src/auth/index.ts';
 import { digestHa1 } from '../../../src/auth/password.ts';
+import { logSecurityWarnings } from '../../../src/auth/setup.ts';
 import { UserConfigError, UserStore } from '../../../src/auth/users.ts';
-import { silentLogger } from '../../../src/log/logger.ts';
+import type { AuthConfig, Config } from '../../../src/config/schema.ts';
+import { createLogging, silentLogger } from '../../../src/log/logger.ts';
 import { ADMIN_HASH, authConfig, authService } from './support.ts';
 
 describe('AuthService', { timeout: 10000 }, () => {
@@ -13,8 +16,9 @@ describe('AuthService', { timeout: 10000 }, () => {
     assert.equal(admin?.role, 'admin');
     assert.equal(admin?.read, '*');
     const alice = await auth.basic('alice', 'alice-pass');
-    assert.deepEqual([...(alice?.read as Set<string>)], ['cam', 'demo']);
-    assert.deepEqual([...(alice?.publish as Set<string>)], ['pushed']);
+    assert.ok(alice);
+    assert.deepEqual([...(alice.read as Set<string>)], ['cam', 'demo']);
+    assert.deepEqual([...(alice.publish as Set<string>)], ['pushed']);
     assert.equal(await auth.basic('alice', 'admin-pass'), undefined);
     assert.equal(await auth.basic('nobody', 'alice-pass'), undefined);
     assert.equal(await auth.basic('admin', 'wrong'), undefined);
@@ -91,6 +95,49 @@ describe('AuthService', { timeout: 10000 }, () => {
       () => new UserStore({ eve: { ...base, password: 'scrypt$16384$8$1$short' } }),
       /auth\.users\.eve\.password: expected scrypt/,
     );
+  });
+
+  test('AuthService.internal is an admin with a random password that works for Basic and RTSP Digest and is not warned about', async () => {
+    const a = authService();
+    const b = authService();
+    assert.notEqual(a.internal.password, b.internal.password);
+    const p = await a.basic(a.internal.username, a.internal.password);
+    assert.equal(p?.role, 'admin');
+    assert.equal(
+      a.users.get(a.internal.username)?.ha1,
+      digestHa1(a.internal.username, 'mediagate', a.internal.password),
+    );
+    assert.equal(await a.basic(a.internal.username, b.internal.password), undefined);
+    assert.ok(!a.users.plainText().includes(a.internal.username));
+    a.close();
+    b.close();
+  });
+
+  test('logSecurityWarnings() warns about an open gateway on every interface, plain-text passwords and the localhost bypass', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = createLogging({ level: 'info' }, sink).root;
+    const config = (listen: string, auth?: AuthConfig) =>
+      ({ api: { listen }, rtsp: { listen: '127.0.0.1:8554' }, auth }) as unknown as Config;
+    logSecurityWarnings(config(':1984'), undefined, log);
+    assert.match(lines.join(''), /"listen":\[":1984"\].*no auth: section/);
+    lines.length = 0;
+    logSecurityWarnings(config('127.0.0.1:1984'), undefined, log);
+    assert.equal(lines.length, 0, 'an open gateway on loopback only is not warned about');
+    const auth = authService({ localhostBypass: true });
+    logSecurityWarnings(config('0.0.0.0:1984', auth.config), auth, log);
+    const text = lines.join('');
+    assert.match(text, /"user":"alice".*plain text/);
+    assert.match(text, /"user":"bob".*plain text/);
+    assert.match(text, /"user":"admin".*no rtsp_ha1/);
+    assert.match(text, /localhost_bypass/);
+    assert.match(text, /without TLS/);
+    auth.close();
   });
 
   test('new AuthService() throws RangeError for a token_secret shorter than 16 bytes', () => {

@@ -8,7 +8,11 @@ import { describe, test } from 'node:test';
 import { ParseError } from '../../../src/core/errors.ts';
 import { ChunkParser } from '../../../src/protocols/rtmp/chunk-parser.ts';
 import { ChunkWriter } from '../../../src/protocols/rtmp/chunk-writer.ts';
-import { abortMessage, setChunkSizeMessage, windowAckSizeMessage } from '../../../src/protocols/rtmp/control.ts';
+import {
+  abortMessage,
+  setChunkSizeMessage,
+  windowAckSizeMessage,
+} from '../../../src/protocols/rtmp/control.ts';
 import { MessageType, type RtmpMessage } from '../../../src/protocols/rtmp/types.ts';
 
 const u24 = (v: number) => Buffer.from([(v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff]);
@@ -22,7 +26,8 @@ const u32le = (v: number) => {
   b.writeUInt32LE(v);
   return b;
 };
-const payload = (n: number, seed = 1) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
+const payload = (n: number, seed = 1) =>
+  Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
 
 /** A fmt 0 header on a one-byte csid. */
 function fmt0(csid: number, ts: number, length: number, type: number, streamId: number): Buffer {
@@ -34,7 +39,13 @@ const fmt2 = (csid: number, delta: number) => Buffer.concat([Buffer.from([0x80 |
 const fmt3 = (csid: number) => Buffer.from([0xc0 | csid]);
 
 function summary(messages: RtmpMessage[]) {
-  return messages.map((m) => ({ csid: m.csid, type: m.type, sid: m.streamId, ts: m.timestamp, len: m.body.length }));
+  return messages.map((m) => ({
+    csid: m.csid,
+    type: m.type,
+    sid: m.streamId,
+    ts: m.timestamp,
+    len: m.body.length,
+  }));
 }
 
 describe('ChunkParser', () => {
@@ -112,7 +123,13 @@ describe('ChunkParser', () => {
       u32(ts),
       body.subarray(128),
     ]);
-    const bare = Buffer.concat([fmt0(4, 0xffffff, 200, 9, 1), u32(ts), body.subarray(0, 128), fmt3(4), body.subarray(128)]);
+    const bare = Buffer.concat([
+      fmt0(4, 0xffffff, 200, 9, 1),
+      u32(ts),
+      body.subarray(0, 128),
+      fmt3(4),
+      body.subarray(128),
+    ]);
     for (const input of [repeated, bare]) {
       const out = new ChunkParser().push(input);
       assert.equal(out.length, 1);
@@ -127,13 +144,30 @@ describe('ChunkParser', () => {
     const parser = new ChunkParser();
     const out = parser.push(Buffer.concat([setSize, fmt0(6, 0, 1000, 9, 1), body]));
     assert.equal(parser.chunkSize, 4096);
-    assert.deepEqual(summary(out).map((m) => m.len), [4, 1000]);
+    assert.deepEqual(
+      summary(out).map((m) => m.len),
+      [4, 1000],
+    );
     assert.deepEqual(out[1].body, body);
   });
 
   test('parser.push() reads two- and three-byte chunk stream ids', () => {
-    const two = Buffer.concat([Buffer.from([0x00, 100 - 64]), u24(1), u24(1), Buffer.from([8]), u32le(1), payload(1)]);
-    const three = Buffer.concat([Buffer.from([0x01, 0x10, 0x27]), u24(2), u24(1), Buffer.from([9]), u32le(1), payload(1)]);
+    const two = Buffer.concat([
+      Buffer.from([0x00, 100 - 64]),
+      u24(1),
+      u24(1),
+      Buffer.from([8]),
+      u32le(1),
+      payload(1),
+    ]);
+    const three = Buffer.concat([
+      Buffer.from([0x01, 0x10, 0x27]),
+      u24(2),
+      u24(1),
+      Buffer.from([9]),
+      u32le(1),
+      payload(1),
+    ]);
     const out = new ChunkParser().push(Buffer.concat([two, three]));
     assert.deepEqual(
       out.map((m) => m.csid),
@@ -196,7 +230,10 @@ describe('ChunkParser limits', () => {
   test('parser.push() throws ParseError for one chunk stream more than maxChunkStreams', () => {
     const parser = new ChunkParser({ maxChunkStreams: 2 });
     parser.push(Buffer.concat([fmt0(4, 0, 1, 8, 1), payload(1), fmt0(5, 0, 1, 8, 1), payload(1)]));
-    throwsParse(() => parser.push(Buffer.concat([fmt0(6, 0, 1, 8, 1), payload(1)])), /more than 2 chunk streams/);
+    throwsParse(
+      () => parser.push(Buffer.concat([fmt0(6, 0, 1, 8, 1), payload(1)])),
+      /more than 2 chunk streams/,
+    );
   });
 
   test('parser.push() throws ParseError when unfinished messages would hold more than maxPendingBytes', () => {
@@ -214,7 +251,10 @@ describe('ChunkParser limits', () => {
   });
 
   test('parser.push() throws ParseError when a chunk stream starts with a fmt 2 or fmt 3 header', () => {
-    throwsParse(() => new ChunkParser().push(Buffer.concat([fmt2(4, 10), payload(4)])), /starts with a fmt 2/);
+    throwsParse(
+      () => new ChunkParser().push(Buffer.concat([fmt2(4, 10), payload(4)])),
+      /starts with a fmt 2/,
+    );
     throwsParse(() => new ChunkParser().push(Buffer.concat([fmt3(4), payload(4)])), /starts with a fmt 3/);
   });
 
@@ -227,7 +267,10 @@ describe('ChunkParser limits', () => {
       first = err;
     }
     assert.ok(first instanceof ParseError);
-    assert.throws(() => parser.push(fmt0(4, 0, 1, 8, 1)), (err) => err === first);
+    assert.throws(
+      () => parser.push(fmt0(4, 0, 1, 8, 1)),
+      (err) => err === first,
+    );
   });
 });
 
@@ -296,7 +339,10 @@ describe('ChunkWriter', () => {
 
   test('writer.write() throws for a chunk stream id outside 2..65599 and writer.setChunkSize() for 0', () => {
     const writer = new ChunkWriter();
-    assert.throws(() => writer.write({ csid: 1, type: 8, streamId: 1, timestamp: 0, body: payload(1) }), /outside 2\.\.65599/);
+    assert.throws(
+      () => writer.write({ csid: 1, type: 8, streamId: 1, timestamp: 0, body: payload(1) }),
+      /outside 2\.\.65599/,
+    );
     assert.throws(() => writer.setChunkSize(0), /outside 1\.\./);
   });
 });

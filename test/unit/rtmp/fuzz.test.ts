@@ -29,7 +29,11 @@ function onlyParseError(fn: () => unknown): void {
 }
 
 /** Feeds `input` in pieces cut at `cuts`; checks the limits on every message. */
-function feed(input: Uint8Array, cuts: number[], limits = { maxMessageSize: 4096, maxChunkStreams: 8, maxPendingBytes: 8192 }) {
+function feed(
+  input: Uint8Array,
+  cuts: number[],
+  limits = { maxMessageSize: 4096, maxChunkStreams: 8, maxPendingBytes: 8192 },
+) {
   const parser = new ChunkParser(limits);
   const buf = Buffer.from(input);
   const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
@@ -50,11 +54,25 @@ function feed(input: Uint8Array, cuts: number[], limits = { maxMessageSize: 4096
 function validStream(): Buffer {
   const w = new ChunkWriter();
   const parts = [w.write(commandMessage(3, 0, 'connect', 1, { app: 'live', tcUrl: 'rtmp://h/live' }))];
-  const setSize: RtmpMessage = { csid: 2, type: MessageType.SET_CHUNK_SIZE, streamId: 0, timestamp: 0, body: Buffer.from([0, 0, 1, 0]) };
+  const setSize: RtmpMessage = {
+    csid: 2,
+    type: MessageType.SET_CHUNK_SIZE,
+    streamId: 0,
+    timestamp: 0,
+    body: Buffer.from([0, 0, 1, 0]),
+  };
   parts.push(w.write(setSize));
   w.setChunkSize(256);
   for (let i = 0; i < 6; i++) {
-    parts.push(w.write({ csid: 6, type: 9, streamId: 1, timestamp: i * 40 + (i === 3 ? 0xffffff : 0), body: Buffer.alloc(700, i) }));
+    parts.push(
+      w.write({
+        csid: 6,
+        type: 9,
+        streamId: 1,
+        timestamp: i * 40 + (i === 3 ? 0xffffff : 0),
+        body: Buffer.alloc(700, i),
+      }),
+    );
     parts.push(w.write({ csid: 4, type: 8, streamId: 1, timestamp: i * 23, body: Buffer.alloc(90, i) }));
   }
   return Buffer.concat(parts);
@@ -79,14 +97,22 @@ describe('RTMP fuzz', () => {
       drop: fc.nat({ max: 64 }),
     });
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 6 }), (ms, cuts) => {
-        let buf = Buffer.from(valid);
-        for (const m of ms) {
-          buf = Buffer.concat([buf.subarray(0, m.at), Buffer.from(m.bytes), buf.subarray(m.at + (m.drop % 3) * m.bytes.length)]);
-          if (m.cut < buf.length && m.drop === 0) buf = buf.subarray(0, m.cut);
-        }
-        feed(buf, cuts);
-      }),
+      fc.property(
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (ms, cuts) => {
+          let buf = Buffer.from(valid);
+          for (const m of ms) {
+            buf = Buffer.concat([
+              buf.subarray(0, m.at),
+              Buffer.from(m.bytes),
+              buf.subarray(m.at + (m.drop % 3) * m.bytes.length),
+            ]);
+            if (m.cut < buf.length && m.drop === 0) buf = buf.subarray(0, m.cut);
+          }
+          feed(buf, cuts);
+        },
+      ),
       { seed: SEED + 1, numRuns: RUNS },
     );
   });
@@ -95,14 +121,22 @@ describe('RTMP fuzz', () => {
     const amf = fc.oneof(
       fc.uint8Array({ maxLength: 400 }),
       // Bodies that start like a command, to get past the first value.
-      fc.uint8Array({ maxLength: 300 }).map((tail) => Buffer.concat([commandMessage(3, 0, 'play', 0, null).body.subarray(0, 19), Buffer.from(tail)])),
+      fc
+        .uint8Array({ maxLength: 300 })
+        .map((tail) =>
+          Buffer.concat([commandMessage(3, 0, 'play', 0, null).body.subarray(0, 19), Buffer.from(tail)]),
+        ),
     );
     fc.assert(
-      fc.property(amf, fc.constantFrom(MessageType.COMMAND_AMF0, MessageType.COMMAND_AMF3, MessageType.DATA_AMF0), (body, type) => {
-        const message: RtmpMessage = { csid: 3, type, streamId: 0, timestamp: 0, body: Buffer.from(body) };
-        onlyParseError(() => parseCommand(message));
-        onlyParseError(() => parseData(message));
-      }),
+      fc.property(
+        amf,
+        fc.constantFrom(MessageType.COMMAND_AMF0, MessageType.COMMAND_AMF3, MessageType.DATA_AMF0),
+        (body, type) => {
+          const message: RtmpMessage = { csid: 3, type, streamId: 0, timestamp: 0, body: Buffer.from(body) };
+          onlyParseError(() => parseCommand(message));
+          onlyParseError(() => parseData(message));
+        },
+      ),
       { seed: SEED + 2, numRuns: RUNS },
     );
   });
@@ -125,16 +159,31 @@ describe('RTMP fuzz', () => {
       body: fc.oneof(
         fc.uint8Array({ maxLength: 300 }),
         // AVC and AAC headers with random payloads.
-        fc.uint8Array({ maxLength: 200 }).map((t) => Buffer.concat([Buffer.from([0x17, 0x00, 0, 0, 0]), Buffer.from(t)])),
-        fc.uint8Array({ maxLength: 200 }).map((t) => Buffer.concat([Buffer.from([0x17, 0x01, 0, 0, 0]), Buffer.from(t)])),
-        fc.uint8Array({ maxLength: 50 }).map((t) => Buffer.concat([Buffer.from([0xaf, 0x00]), Buffer.from(t)])),
-        fc.uint8Array({ maxLength: 200 }).map((t) => Buffer.concat([Buffer.from([0x90 | 1, 0x68, 0x76, 0x63, 0x31]), Buffer.from(t)])),
+        fc
+          .uint8Array({ maxLength: 200 })
+          .map((t) => Buffer.concat([Buffer.from([0x17, 0x00, 0, 0, 0]), Buffer.from(t)])),
+        fc
+          .uint8Array({ maxLength: 200 })
+          .map((t) => Buffer.concat([Buffer.from([0x17, 0x01, 0, 0, 0]), Buffer.from(t)])),
+        fc
+          .uint8Array({ maxLength: 50 })
+          .map((t) => Buffer.concat([Buffer.from([0xaf, 0x00]), Buffer.from(t)])),
+        fc
+          .uint8Array({ maxLength: 200 })
+          .map((t) => Buffer.concat([Buffer.from([0x90 | 1, 0x68, 0x76, 0x63, 0x31]), Buffer.from(t)])),
       ),
     });
     fc.assert(
       fc.property(fc.array(message, { maxLength: 30 }), (messages) => {
         const reader = new RtmpMediaReader();
-        for (const m of messages) reader.push({ csid: 6, streamId: 1, type: m.type, timestamp: m.timestamp, body: Buffer.from(m.body) });
+        for (const m of messages)
+          reader.push({
+            csid: 6,
+            streamId: 1,
+            type: m.type,
+            timestamp: m.timestamp,
+            body: Buffer.from(m.body),
+          });
         reader.flush();
       }),
       { seed: SEED + 4, numRuns: RUNS },

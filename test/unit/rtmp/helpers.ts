@@ -6,7 +6,12 @@ import { connect as tcpConnect } from 'node:net';
 import type { Media } from '../../../src/core/media.ts';
 import type { Amf0Value } from '../../../src/formats/flv/amf0.ts';
 import { FlvMuxer, type FlvTag } from '../../../src/formats/flv/muxer.ts';
-import { commandMessage, field, parseCommand, type RtmpCommand } from '../../../src/protocols/rtmp/command.ts';
+import {
+  commandMessage,
+  field,
+  parseCommand,
+  type RtmpCommand,
+} from '../../../src/protocols/rtmp/command.ts';
 import { RtmpConnection } from '../../../src/protocols/rtmp/connection.ts';
 import { ChunkStream, MessageType } from '../../../src/protocols/rtmp/types.ts';
 import { SYNTHETIC_MEDIAS, syntheticInterleaved } from '../ts/media-helpers.ts';
@@ -51,14 +56,27 @@ export function publish(port: number, app: string, name: string): Promise<TestPu
         streamId: 0,
         sendTags(tags) {
           for (const t of tags) {
-            const csid = t.type === 9 ? ChunkStream.VIDEO : t.type === 8 ? ChunkStream.AUDIO : ChunkStream.STREAM;
-            conn.send({ csid, type: t.type, streamId: pub.streamId, timestamp: Math.round(t.timestampMs), body: t.body });
+            const csid =
+              t.type === 9 ? ChunkStream.VIDEO : t.type === 8 ? ChunkStream.AUDIO : ChunkStream.STREAM;
+            conn.send({
+              csid,
+              type: t.type,
+              streamId: pub.streamId,
+              timestamp: Math.round(t.timestampMs),
+              body: t.body,
+            });
           }
         },
         close: () => conn.close(),
       };
       conn.once('ready', () => {
-        conn.send(commandMessage(3, 0, 'connect', 1, { app, tcUrl: `rtmp://127.0.0.1:${port}/${app}`, type: 'nonprivate' }));
+        conn.send(
+          commandMessage(3, 0, 'connect', 1, {
+            app,
+            tcUrl: `rtmp://127.0.0.1:${port}/${app}`,
+            type: 'nonprivate',
+          }),
+        );
         resolve(pub);
       });
       conn.on('message', (m) => {
@@ -84,5 +102,14 @@ export function publish(port: number, app: string, name: string): Promise<TestPu
 /** The FLV tags of a synthetic H.264 + AAC stream: `[start tags, frame tags...]`. */
 export function syntheticTags(videoFrames: number, medias: Media[] = SYNTHETIC_MEDIAS): FlvTag[][] {
   const muxer = new FlvMuxer(medias);
-  return [muxer.startTags(), ...syntheticInterleaved(videoFrames).map(([track, frame]) => muxer.frameTags(track, frame))];
+  return [
+    muxer.startTags(),
+    ...syntheticInterleaved(videoFrames).map(([track, frame]) => muxer.frameTags(track, frame)),
+  ];
 }
+
+/** A throwaway self-signed certificate (CN=relay.test), for rtmps:// and https:// sources; never verified. */
+export const TEST_TLS = {
+  key: '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgoxG8P+EqPuMZNjHn\njm95m74IfJGshZhgpWwey9w31rGhRANCAASnaWLolADbJ427Ii1X2+uEvwFZBUGo\nnmqiiwMzUNxLt9Z9KDZ/y+jFPCJxmBiKcQuVkyvKGpNLqyTYMg/9z6mp\n-----END PRIVATE KEY-----\n',
+  cert: '-----BEGIN CERTIFICATE-----\nMIIBgTCCASegAwIBAgIUX2b47rfDvcFKYpdItK9Jeu+XJJIwCgYIKoZIzj0EAwIw\nFTETMBEGA1UEAwwKcmVsYXkudGVzdDAgFw0yNjExMjcxMTQyNTRaGA8yMTI2MTEw\nMzExNDI1NFowFTETMBEGA1UEAwwKcmVsYXkudGVzdDBZMBMGByqGSM49AgEGCCqG\nSM49AwEHA0IABKdpYuiUANsnjbsiLVfb64S/AVkFQaieaqKLAzNQ3Eu31n0oNn/L\n6MU8InGYGIpxC5WTK8oak0urJNgyD/3PqamjUzBRMB0GA1UdDgQWBBSUq1QzhUoJ\nf3ZI8zEP0l8xoi73ZTAfBgNVHSMEGDAWgBSUq1QzhUoJf3ZI8zEP0l8xoi73ZTAP\nBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQC7dHjbYuddlsE5dTYJ\nURi5uXSfe7WoG0eEhShe8wr4ggIgJVAAyRpxQ5w31Kuif0xMsID/Ff7Qr9ZqwMUB\nEPXBv18=\n-----END CERTIFICATE-----\n',
+};

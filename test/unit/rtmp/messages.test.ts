@@ -48,7 +48,12 @@ describe('RTMP commands', () => {
     { name: 'publish', txn: 5, object: null, args: ['cam?user=a&pass=b', 'live'] },
     { name: 'play', txn: 0, object: null, args: ['cam', -2, -1, true] },
     { name: 'deleteStream', txn: 6, object: null, args: [1] },
-    { name: 'onStatus', txn: 0, object: null, args: [{ level: 'error', code: 'NetStream.Play.StreamNotFound', x: undefined }] },
+    {
+      name: 'onStatus',
+      txn: 0,
+      object: null,
+      args: [{ level: 'error', code: 'NetStream.Play.StreamNotFound', x: undefined }],
+    },
     { name: 'ünïcode ✓', txn: 7.5, object: 'a string', args: ['x'.repeat(70000), [1, 'two', null]] },
   ];
 
@@ -68,7 +73,11 @@ describe('RTMP commands', () => {
 
   test('parseCommand() skips the format byte of an AMF3 command message', () => {
     const amf0 = commandMessage(3, 0, 'connect', 1, { app: 'live' });
-    const parsed = parseCommand({ ...amf0, type: MessageType.COMMAND_AMF3, body: Buffer.concat([Buffer.from([0]), amf0.body]) });
+    const parsed = parseCommand({
+      ...amf0,
+      type: MessageType.COMMAND_AMF3,
+      body: Buffer.concat([Buffer.from([0]), amf0.body]),
+    });
     assert.equal(parsed.name, 'connect');
     assert.deepEqual(plain(parsed.object), { app: 'live' });
   });
@@ -76,7 +85,11 @@ describe('RTMP commands', () => {
   test('parseData() reads an @setDataFrame onMetaData message with an ECMA array', () => {
     const message = dataMessage(5, 1, ['@setDataFrame', 'onMetaData', { width: 320, videocodecid: 7 }], true);
     assert.equal(message.body[16 + 13], 0x08, 'the object is written as an ECMA array');
-    assert.deepEqual(plain(parseData(message)), ['@setDataFrame', 'onMetaData', { width: 320, videocodecid: 7 }]);
+    assert.deepEqual(plain(parseData(message)), [
+      '@setDataFrame',
+      'onMetaData',
+      { width: 320, videocodecid: 7 },
+    ]);
   });
 
   test('parseCommand() throws ParseError for a body without a command name, or malformed AMF0', () => {
@@ -104,7 +117,10 @@ describe('RTMP commands', () => {
 
 describe('RTMP control messages', () => {
   test('userControlMessage() and parseUserControl() round-trip Stream Begin, Set Buffer Length and ping', () => {
-    assert.deepEqual(parseUserControl(streamBeginMessage(1).body), { event: UserControlEvent.STREAM_BEGIN, value: 1 });
+    assert.deepEqual(parseUserControl(streamBeginMessage(1).body), {
+      event: UserControlEvent.STREAM_BEGIN,
+      value: 1,
+    });
     assert.deepEqual(parseUserControl(setBufferLengthMessage(1, 3000).body), {
       event: UserControlEvent.SET_BUFFER_LENGTH,
       value: 1,
@@ -113,7 +129,10 @@ describe('RTMP control messages', () => {
     const ping = userControlMessage(UserControlEvent.PING_REQUEST, 0xfffffffe);
     assert.equal(ping.csid, 2);
     assert.equal(ping.streamId, 0);
-    assert.deepEqual(parseUserControl(ping.body), { event: UserControlEvent.PING_REQUEST, value: 0xfffffffe });
+    assert.deepEqual(parseUserControl(ping.body), {
+      event: UserControlEvent.PING_REQUEST,
+      value: 0xfffffffe,
+    });
   });
 
   test('parseUserControl() throws ParseError for a truncated event', () => {
@@ -165,7 +184,11 @@ describe('RTMP handshake', () => {
     const s = server.push(c0c1.subarray(700));
     assert.equal(s.done, false);
     assert.equal(s.send?.length, 1 + 2 * HANDSHAKE_SIZE);
-    assert.deepEqual(s.send?.subarray(1 + HANDSHAKE_SIZE + 8), c0c1.subarray(1 + 8), 'S2 echoes the random part of C1');
+    assert.deepEqual(
+      s.send?.subarray(1 + HANDSHAKE_SIZE + 8),
+      c0c1.subarray(1 + 8),
+      'S2 echoes the random part of C1',
+    );
     const c = client.push(s.send!);
     assert.equal(c.done, true);
     assert.equal(c.send?.length, HANDSHAKE_SIZE);
@@ -185,7 +208,8 @@ describe('RTMP handshake', () => {
   test('ServerHandshake.push() throws ParseError for version 6 (RTMPE) and other versions', () => {
     for (const version of [6, 0, 0x47]) {
       assert.throws(
-        () => new ServerHandshake().push(Buffer.concat([Buffer.from([version]), Buffer.alloc(HANDSHAKE_SIZE)])),
+        () =>
+          new ServerHandshake().push(Buffer.concat([Buffer.from([version]), Buffer.alloc(HANDSHAKE_SIZE)])),
         ParseError,
       );
     }
@@ -200,7 +224,10 @@ describe('RTMP URLs and stream names', () => {
       ['cam.local', 1935, 'live', 'door?token=x', 'rtmp://cam.local/live', 2000, false],
     );
     const b = parseRtmpUrl('rtmps://u:p%40ss@[::1]:8443/door');
-    assert.deepEqual([b.host, b.port, b.app, b.playPath, b.tls], ['::1', 8443, '', 'door?user=u&pass=p%40ss', true]);
+    assert.deepEqual(
+      [b.host, b.port, b.app, b.playPath, b.tls],
+      ['::1', 8443, '', 'door?user=u&pass=p%40ss', true],
+    );
     assert.match(b.display, /u:\*\*\*@/);
   });
 

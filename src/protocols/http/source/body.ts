@@ -54,14 +54,17 @@ export function detectBody(
       cleanup();
       reject(err);
     };
+    const onClose = () => onError(new Error(`${opts.display}: connection closed`));
     const cleanup = () => {
       res.off('data', onData);
       res.off('end', onEnd);
       res.off('error', onError);
+      res.off('close', onClose);
     };
     res.on('data', onData);
     res.once('end', onEnd);
     res.once('error', onError);
+    res.once('close', onClose);
   });
 }
 
@@ -92,7 +95,8 @@ export function readWholeBody(
       resolve(Buffer.concat(parts, size));
     });
     res.once('error', reject);
-    res.once('aborted', () => reject(new Error(`${opts.display}: response aborted`)));
+    // After 'end' this changes nothing: a settled promise stays settled.
+    res.once('close', () => reject(new Error(`${opts.display}: connection closed before the picture ended`)));
     res.resume();
   });
 }

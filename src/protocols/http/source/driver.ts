@@ -64,7 +64,7 @@ export class HttpDriver implements SourceDriver {
         feed.close(new Error(`${opts.display}: the server ended the response`));
       });
       res.once('error', (err) => feed.close(err));
-      res.once('aborted', () => feed.close(new Error(`${opts.display}: response aborted`)));
+      res.once('close', () => feed.close(new Error(`${opts.display}: connection closed`)));
       res.resume();
       const onAbortFeed = () => feed.close(new InvalidStateError(`${opts.display}: connect aborted`));
       signal.addEventListener('abort', onAbortFeed, { once: true });
@@ -73,6 +73,7 @@ export class HttpDriver implements SourceDriver {
       } finally {
         signal.removeEventListener('abort', onAbortFeed);
       }
+      if (feed.closed) throw new InvalidStateError(`${opts.display}: closed right after it started`);
       // The runner maps the medias to tracks once this resolved: frames flow after that.
       setImmediate(() => feed.attach(sink));
       return feed;

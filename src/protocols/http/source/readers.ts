@@ -3,9 +3,12 @@
  * then frames out. FLV and MPEG-TS are the container layer's demuxers; MJPEG, raw H.264/H.265 and
  * ADTS are read here. Pure: the wall clock that dates undated formats is passed in.
  */
+import { ADTS_HEADER_SIZE, type AdtsHeader, parseAdtsHeader } from '../../../codecs/aac/adts.ts';
+import { buildAudioSpecificConfig } from '../../../codecs/aac/config.ts';
+import { aacFmtp } from '../../../codecs/aac/fmtp.ts';
+import { ParseError } from '../../../core/errors.ts';
 import type { Codec, Media } from '../../../core/media.ts';
 import { FlvDemuxer } from '../../../formats/flv/demuxer.ts';
-import { AdtsEs } from '../../../formats/ts/audio-es.ts';
 import { TsDemuxer } from '../../../formats/ts/demuxer.ts';
 import type { DemuxEvent } from '../../../formats/ts/track-gate.ts';
 import { AnnexBReader } from './annexb.ts';
@@ -21,6 +24,11 @@ export interface MediaReader {
 
 const JPEG: Codec = { name: 'JPEG', clockRate: 90000 };
 const JPEG_CLOCK_PER_MS = 90;
+const AAC_FRAME_SAMPLES = 1024;
+/** Longest ADTS frame (13-bit aac_frame_length). */
+const MAX_ADTS_FRAME = 0x1fff;
+/** ADTS channel_configuration 7 means 8 channels (7.1). */
+const ADTS_CHANNELS = [undefined, 1, 2, 3, 4, 5, 6, 8];
 
 /** The video track of JPEG pictures (MJPEG, snapshots). */
 export function jpegMedia(): Media {
@@ -81,28 +89,73 @@ export class MjpegReader implements MediaReader {
   }
 }
 
-/** ADTS AAC: frames timed by their sample count from the first one. */
+/** ADTS AAC: frames timed by their sample count from the first one; garbage between frames is skipped. */
 export class AdtsReader implements MediaReader {
-  readonly #es = new AdtsEs();
-  #started = false;
+  /** Frames dropped: several raw data blocks, or another rate than the first frame's. */
+  dropped = 0;
+  #buf: Buffer = Buffer.alloc(0);
+  #codec: Codec | undefined;
+  #samples = 0;
 
   push(chunk: Buffer): DemuxEvent[] {
-    // Until a first frame came out, the input is dated 0; the rest continue from it.
-    const frames = this.#es.frames(chunk, this.#started ? undefined : 0);
     const out: DemuxEvent[] = [];
-    const codec = this.#es.codec;
-    if (frames.length === 0 || !codec) return out;
-    if (!this.#started) {
-      this.#started = true;
-      out.push({ type: 'tracks', medias: [{ kind: 'audio', direction: 'recvonly', codecs: [codec] }] });
+    const buf = this.#buf.length > 0 ? Buffer.concat([this.#buf, chunk]) : chunk;
+    let o = 0;
+    while (o + ADTS_HEADER_SIZE <= buf.length) {
+      if (buf[o] !== 0xff || (buf[o + 1] & 0xf6) !== 0xf0) {
+        o++;
+        continue;
+      }
+      let header: AdtsHeader;
+      try {
+        header = parseAdtsHeader(buf, o);
+      } catch (err) {
+        if (!(err instanceof ParseError)) throw err;
+        o++;
+        continue;
+      }
+      if (o + header.frameLength > buf.length) break;
+      const data = buf.subarray(o + header.headerSize, o + header.frameLength);
+      o += header.frameLength;
+      if (!this.#codec) {
+        this.#codec = adtsCodec(header);
+        out.push({
+          type: 'tracks',
+          medias: [{ kind: 'audio', direction: 'recvonly', codecs: [this.#codec] }],
+        });
+      }
+      // Several raw data blocks per frame, or a change of rate, would need decoding to split.
+      if (header.rawDataBlocks !== 1 || header.sampleRate !== this.#codec.clockRate || data.length === 0) {
+        this.dropped++;
+        continue;
+      }
+      const t = this.#samples;
+      this.#samples += AAC_FRAME_SAMPLES;
+      out.push({ type: 'frame', track: 0, frame: { pts: t, dts: t, keyframe: true, data } });
     }
-    for (const frame of frames) out.push({ type: 'frame', track: 0, frame });
+    const rest = buf.subarray(o);
+    // A partial frame is at most 8191 bytes; more unparsed bytes would be garbage.
+    this.#buf = rest.length > MAX_ADTS_FRAME ? Buffer.alloc(0) : Buffer.from(rest);
     return out;
   }
 
   flush(): DemuxEvent[] {
+    this.#buf = Buffer.alloc(0);
     return [];
   }
+}
+
+/** The codec of an ADTS stream from its first header. */
+function adtsCodec(header: AdtsHeader): Codec {
+  const config = buildAudioSpecificConfig({
+    objectType: header.objectType,
+    sampleRate: header.sampleRate,
+    channelConfig: header.channelConfig,
+  });
+  const codec: Codec = { name: 'AAC', clockRate: header.sampleRate, fmtp: aacFmtp(config) };
+  const channels = ADTS_CHANNELS[header.channelConfig];
+  if (channels !== undefined) codec.channels = channels;
+  return codec;
 }
 
 /** The reader for a detected kind. JPEG snapshots are not streams: the caller polls them instead. */

@@ -277,6 +277,7 @@ export class RtmpServerSession {
       this.close(new Error(`play of "${target.stream}" refused: ${denied}`));
       return;
     }
+    if (this.#closed) return;
     const stream = this.#ctx.registry.get(target.stream);
     if (!stream) {
       this.#status(streamId, 'error', 'NetStream.Play.StreamNotFound', `no stream "${target.stream}"`);

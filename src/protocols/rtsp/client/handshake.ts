@@ -18,8 +18,8 @@ import type { Codec, Media } from '../../../core/media.ts';
 import { resolveControl } from '../../../sdp/control.ts';
 import { parseSdp, sdpToMedias, viewSession } from '../../../sdp/index.ts';
 import type { RtspResponse } from '../message.ts';
-import { BACKCHANNEL_TAG, canSendBack } from './backchannel.ts';
 import { parseSession, parseTransports, type TransportSpec } from '../transport.ts';
+import { BACKCHANNEL_TAG, canSendBack } from './backchannel.ts';
 import type { RtspClientConn } from './conn.ts';
 import { RtspStatusError } from './errors.ts';
 import { bindUdpPair, closeUdpPair, type UdpPair } from './udp.ts';
@@ -139,7 +139,11 @@ async function describeSession(
   const accept: [string, string] = ['accept', 'application/sdp'];
   const label = opts.display;
   if (!opts.backchannel) {
-    return { describe: ok(await conn.request('DESCRIBE', opts.url, [accept]), 'DESCRIBE', label), require: [], refused: false };
+    return {
+      describe: ok(await conn.request('DESCRIBE', opts.url, [accept]), 'DESCRIBE', label),
+      require: [],
+      refused: false,
+    };
   }
   const require: [string, string] = ['require', BACKCHANNEL_TAG];
   try {
@@ -155,7 +159,8 @@ async function describeSession(
     const res = ok(await conn.request('DESCRIBE', opts.url, [accept]), 'DESCRIBE', label);
     return { describe: res, require: [], refused: true };
   } catch (err) {
-    if (conn.closed && !(err instanceof RtspStatusError)) throw new BackchannelRefusedError(label, { cause: err });
+    if (conn.closed && !(err instanceof RtspStatusError))
+      throw new BackchannelRefusedError(label, { cause: err });
     throw err;
   }
 }

@@ -132,7 +132,8 @@ export class RtspSource
     const back = plan.backchannel;
     this.backchannel = back && new RtspBackchannel(back.media.codecs[0], (p) => this.#sendBack(back, p));
     // RTCP the camera may send about the back channel: nothing to do with it, and not stray.
-    if (back?.channels) for (const ch of back.channels) this.#channels.set(ch, { track: undefined, rtcp: true });
+    if (back?.channels)
+      for (const ch of back.channels) this.#channels.set(ch, { track: undefined, rtcp: true });
     conn.on('frame', (channel, data) => this.#guard(() => this.#onFrame(channel, data)));
     conn.on('close', (err) => this.#close(err));
   }

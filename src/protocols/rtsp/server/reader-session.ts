@@ -71,7 +71,7 @@ export class ReaderSession {
       index = reader.tracks.findIndex((_, i) => !reader.isBound(i));
       if (index < 0) throw new RtspStatusError(455, 'every track is set up already');
     }
-    if (index === reader.tracks.length && this.#backCodec) return this.#setupBackchannel(req, target, spec);
+    if (index === reader.tracks.length && this.#backCodec) return this.#setupBackchannel(target, spec);
     if (index >= reader.tracks.length) {
       throw new RtspStatusError(404, `track ${index} of ${reader.tracks.length}`);
     }
@@ -140,7 +140,7 @@ export class ReaderSession {
   }
 
   /** SETUP of the back channel offered by DESCRIBE: its RTP goes into the stream's back channel. */
-  #setupBackchannel(req: RtspRequest, target: RtspTarget, spec: ReturnType<typeof chooseTransport>): Reply {
+  #setupBackchannel(target: RtspTarget, spec: ReturnType<typeof chooseTransport>): Reply {
     const stream = this.host.shared.registry.get(target.name);
     const codec = this.#backCodec;
     if (!stream || !codec) throw new NotFoundError(`stream "${target.name}" not found`);
@@ -149,7 +149,12 @@ export class ReaderSession {
     if (transport && transport !== spec.protocol) {
       throw new RtspStatusError(461, `tracks of one session must share a transport (${transport})`);
     }
-    const back = new ServerBackchannel(stream, codec, spec.protocol === 'udp', `rtsp ${this.host.remoteAddress}`);
+    const back = new ServerBackchannel(
+      stream,
+      codec,
+      spec.protocol === 'udp',
+      `rtsp ${this.host.remoteAddress}`,
+    );
     this.#back = back;
     this.host.sessionId();
     if (spec.protocol === 'tcp') {
@@ -161,7 +166,12 @@ export class ReaderSession {
     const ports = spec.clientPort!;
     this.host.routeUdp(ports, { onDatagram: (data, rtcp) => (rtcp ? undefined : back.onRtp(data)) });
     return transportReply(
-      formatTransport({ protocol: 'udp', multicast: false, clientPort: ports, serverPort: this.host.shared.udp!.ports }),
+      formatTransport({
+        protocol: 'udp',
+        multicast: false,
+        clientPort: ports,
+        serverPort: this.host.shared.udp!.ports,
+      }),
     );
   }
 

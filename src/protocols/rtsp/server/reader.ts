@@ -30,6 +30,11 @@ const RTP_TS_OFFSET = 4;
  * same array for a frame as long as the frame lives, so the entry lives (and dies) with it.
  */
 const framedByChannel = new WeakMap<readonly Buffer[], Map<number, Buffer>>();
+let last: { packets: readonly Buffer[]; channel: number; framed: Buffer } = {
+  packets: [],
+  channel: -1,
+  framed: Buffer.alloc(0),
+};
 
 /**
  * `$ channel length packet` for every packet of the list, in one buffer (RFC 2326 §10.12), made once
@@ -37,9 +42,14 @@ const framedByChannel = new WeakMap<readonly Buffer[], Map<number, Buffer>>();
  * are left out (payloaders keep to the MTU). The result must not be modified.
  */
 export function interleavedFrame(packets: readonly Buffer[], channel: number): Buffer {
+  // The readers of one frame ask in a row: the last answer first, then the WeakMap.
+  if (packets === last.packets && channel === last.channel) return last.framed;
   let byChannel = framedByChannel.get(packets);
   const cached = byChannel?.get(channel);
-  if (cached) return cached;
+  if (cached) {
+    last = { packets, channel, framed: cached };
+    return cached;
+  }
   let size = 0;
   for (const p of packets) if (p.length <= MAX_INTERLEAVED) size += FRAME_HEADER + p.length;
   const out = Buffer.allocUnsafe(size);
@@ -57,6 +67,7 @@ export function interleavedFrame(packets: readonly Buffer[], channel: number): B
     framedByChannel.set(packets, byChannel);
   }
   byChannel.set(channel, out);
+  last = { packets, channel, framed: out };
   return out;
 }
 

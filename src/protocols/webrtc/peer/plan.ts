@@ -7,8 +7,8 @@
  * the stream has no audio for it (or the browser only sends there).
  */
 import type { MediaRequest } from '../../../core/consumer.ts';
-import type { Codec } from '../../../core/media.ts';
 import { BadRequestError } from '../../../core/errors.ts';
+import type { Codec } from '../../../core/media.ts';
 import type { StreamTrack } from '../../../core/track.ts';
 import { chooseReceiveCodec, chooseSendCodec } from './codec-select.ts';
 import { describeOffered, type ParsedOffer, sectionUsable, supportedCodecs, WEBRTC_CODECS } from './offer.ts';

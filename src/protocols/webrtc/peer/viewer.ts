@@ -126,7 +126,12 @@ export class WebRtcViewer extends Consumer {
       stream !== undefined && canTalk(stream),
     );
     if (talk && stream) {
-      this.#mic = { stream, binding: talk, receiver: new RtpTrackReceiver(talk.codec, true), talk: undefined };
+      this.#mic = {
+        stream,
+        binding: talk,
+        receiver: new RtpTrackReceiver(talk.codec, true),
+        talk: undefined,
+      };
     }
     for (const b of bindings) {
       const sender = rtpSenderFor(b.track, WEBRTC_MTU);
