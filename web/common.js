@@ -1,3 +1,5 @@
+import { authFetch } from './auth.js';
+
 /**
  * Helpers shared by the pages of the web UI: the header, element building and API calls whose
  * failures carry the server's JSON error text.
@@ -29,9 +31,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the API relative to the page; resolves with the parsed JSON, throws ApiError with the server's text. */
+/**
+ * Calls the API relative to the page with the stored credential (a 401 leads to the login page);
+ * resolves with the parsed JSON, throws ApiError with the server's text.
+ */
 export async function api(path, init) {
-  const res = await fetch(path, init);
+  const res = await authFetch(path, init);
   const text = await res.text();
   let body;
   try {
