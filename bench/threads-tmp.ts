@@ -25,8 +25,8 @@ const which = process.argv[2] ?? 'mediagate';
 const n = Number(process.argv[3] ?? 200);
 try {
   let url: string; let pid: number; let feed: object;
-  if (which === 'mediagate') { const mg = await startMediagate(group, '', process.env.MG_NODE_OPTIONS ? { NODE_OPTIONS: process.env.MG_NODE_OPTIONS } : {}); (globalThis as any).mg = mg; url = `rtsp://127.0.0.1:${mg.rtspPort}/bench`; pid = mg.pid; feed = { rtsp: url }; }
-  else if (which === 'ceiling') { const c = await startCeiling(group); url = c.url; pid = c.pid; feed = { rtsp: url }; }
+  if (which === 'mediagate') { const mg = await startMediagate(group, process.env.MG_CONFIG ?? '', process.env.MG_NODE_OPTIONS ? { NODE_OPTIONS: process.env.MG_NODE_OPTIONS } : {}); (globalThis as any).mg = mg; url = `rtsp://127.0.0.1:${mg.rtspPort}/bench`; pid = mg.pid; feed = { rtsp: url }; }
+  else if (which === 'ceiling') { const w = startWorker(group, 'ceiling', 'ceiling.ts', []); const { port } = await w.call<{port:number}>('listen'); url = `rtsp://127.0.0.1:${port}/bench`; pid = w.pid; feed = { rtsp: url }; }
   else { const udp = await freeUdpPortPair(); const g = await startGstRelay(group, udp, clip.codec.fmtp!['sprop-parameter-sets']); url = g.url; pid = g.pid; feed = { udp }; }
   const pub = startWorker(group, 'publisher', 'publisher.ts');
   await pub.call('start', { clip: clipPath, ...feed });
@@ -37,7 +37,10 @@ try {
   const g0 = await gc();
   const a = threads(pid);
   await readers.call('reset');
+  const { spawn } = await import('node:child_process');
+  const st = process.env.STRACE ? spawn('strace', ['-c', '-f', '-p', String(pid)], { stdio: ['ignore', 'inherit', 'inherit'] }) : undefined;
   await sleep(8000);
+  if (st) { st.kill('SIGINT'); await new Promise((r) => st.once('exit', r)); }
   await readers.call('freeze');
   const b = threads(pid);
   const g1 = await gc();

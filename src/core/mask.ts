@@ -4,6 +4,8 @@
  */
 
 const USERINFO = /(^|[\s"'(=,[]|^[a-z][a-z0-9+.-]*:)([a-z][a-z0-9+.-]*:\/\/)([^\s/@:"']*):([^\s/@"']*)@/gi;
+// `#header=Authorization: Bearer x` (HTTP sources): header values often carry credentials.
+const HEADER_OPTION = /(#header=[^:#]*:)([^#]*)/gi;
 const SECRET_PARAM = /([?&#](?:password|pass|pwd|passwd|token|key|secret|auth|signature|sig)=)([^&#\s"']*)/gi;
 
 export function maskSecrets(text: string): string {
@@ -11,5 +13,6 @@ export function maskSecrets(text: string): string {
     .replace(USERINFO, (_m, pre: string, scheme: string, user: string, pass: string) =>
       pass ? `${pre}${scheme}${user}:***@` : `${pre}${scheme}${user}:@`,
     )
-    .replace(SECRET_PARAM, (_m, key: string, value: string) => (value ? `${key}***` : key));
+    .replace(SECRET_PARAM, (_m, key: string, value: string) => (value ? `${key}***` : key))
+    .replace(HEADER_OPTION, (_m, name: string) => `${name} ***`);
 }

@@ -14,6 +14,10 @@ import type { RtpOutput } from '../../src/codecs/rtp-types.ts';
 import type { Codec, Frame } from '../../src/core/media.ts';
 import { buildAvcC, buildHvcC } from '../../src/formats/mp4/avc.ts';
 import { initSegment } from '../../src/formats/mp4/init-segment.ts';
+import { ChunkWriter } from '../../src/protocols/rtmp/chunk-writer.ts';
+import { commandMessage, dataMessage } from '../../src/protocols/rtmp/command.ts';
+import { setChunkSizeMessage, streamBeginMessage } from '../../src/protocols/rtmp/control.ts';
+import { MessageType } from '../../src/protocols/rtmp/types.ts';
 import { frame as frame4571 } from '../../src/protocols/webrtc/framing.ts';
 import { serializeRtp } from '../../src/rtp/packet.ts';
 import { H264_SAMPLES, H265_SAMPLES, hex } from '../unit/codecs/fixtures.ts';
@@ -222,4 +226,71 @@ export function mp4Files(): Buffer[] {
       { id: 2, codec: { name: 'OPUS', clockRate: 48000, channels: 2 }, timescale: 48000 },
     ]),
   ];
+}
+
+/**
+ * RTMP chunk streams as OBS or ffmpeg publish them: connect, createStream and publish commands,
+ * onMetaData, a chunk size change, a stream begin, then interleaved video and audio messages
+ * (one with an extended timestamp) split into chunks of 128, then 4096 bytes; and an aggregate.
+ */
+export function rtmpStreams(): Buffer[] {
+  const w = new ChunkWriter();
+  const parts = [
+    w.write(
+      commandMessage(3, 0, 'connect', 1, {
+        app: 'live',
+        type: 'nonprivate',
+        flashVer: 'FMLE/3.0',
+        tcUrl: 'rtmp://127.0.0.1/live',
+      }),
+    ),
+    w.write(commandMessage(3, 0, 'createStream', 2, null)),
+    w.write(commandMessage(8, 1, 'publish', 3, null, 'cam', 'live')),
+    w.write(
+      dataMessage(
+        4,
+        1,
+        ['@setDataFrame', 'onMetaData', { width: 640, height: 360, videocodecid: 7, audiocodecid: 10 }],
+        true,
+      ),
+    ),
+    w.write(setChunkSizeMessage(4096)),
+    w.write(streamBeginMessage(1)),
+  ];
+  w.setChunkSize(4096);
+  for (let i = 0; i < 6; i++) {
+    const video = Buffer.alloc(i === 0 ? 5000 : 600, i);
+    video.set([i === 0 ? 0x17 : 0x27, 1, 0, 0, 0x42]);
+    parts.push(
+      w.write({
+        csid: 6,
+        type: MessageType.VIDEO,
+        streamId: 1,
+        timestamp: i * 40 + (i === 4 ? 0xffffff : 0),
+        body: video,
+      }),
+    );
+    parts.push(
+      w.write({
+        csid: 4,
+        type: MessageType.AUDIO,
+        streamId: 1,
+        timestamp: i * 23,
+        body: Buffer.from([0xaf, 1, 0x21, 0x10, 4, 0x60]),
+      }),
+    );
+  }
+  const sub = Buffer.alloc(11 + 6 + 4);
+  sub[0] = MessageType.AUDIO;
+  sub.writeUIntBE(6, 1, 3);
+  sub.set([0xaf, 1, 0x21, 0x10, 4, 0x60], 11);
+  sub.writeUInt32BE(17, 17);
+  const aggregate = new ChunkWriter().write({
+    csid: 5,
+    type: MessageType.AGGREGATE,
+    streamId: 1,
+    timestamp: 0,
+    body: Buffer.concat([sub, sub]),
+  });
+  return [Buffer.concat(parts), aggregate];
 }

@@ -22,6 +22,11 @@ import { sampleFrame } from '../../src/formats/mp4/frame.ts';
 import { readMp4 } from '../../src/formats/mp4/reader.ts';
 import { TsDemuxer } from '../../src/formats/ts/demuxer.ts';
 import { requestsForCodecList } from '../../src/protocols/mp4/codecs.ts';
+import { splitAggregate } from '../../src/protocols/rtmp/aggregate.ts';
+import { ChunkParser } from '../../src/protocols/rtmp/chunk-parser.ts';
+import { parseCommand, parseData } from '../../src/protocols/rtmp/command.ts';
+import { parseUserControl } from '../../src/protocols/rtmp/control.ts';
+import { MessageType } from '../../src/protocols/rtmp/types.ts';
 import { RtpTrackReceiver } from '../../src/protocols/rtp/track-receiver.ts';
 import { parseChallenges } from '../../src/protocols/rtsp/auth.ts';
 import { RtspDecoder } from '../../src/protocols/rtsp/message.ts';
@@ -51,6 +56,7 @@ import {
   h265Streams,
   mp4Files,
   rtcpPackets,
+  rtmpStreams,
   rtpPackets,
   sdpFixtures,
   stunVectors,
@@ -379,6 +385,32 @@ export const TARGETS: FuzzTarget[] = [
       for (const c of chunks(input, rng)) frames += d.push(c).filter((e) => e.type === 'frame').length;
       frames += d.flush().filter((e) => e.type === 'frame').length;
       return frames > 0;
+    },
+  },
+  {
+    name: 'rtmp',
+    calls:
+      'ChunkParser.push() in random chunks, then parseCommand(), parseData(), parseUserControl(), splitAggregate()',
+    allowed: ParseError,
+    corpus: rtmpStreams,
+    maxLength: 1 << 18,
+    run(input, rng) {
+      const parser = new ChunkParser({ maxMessageSize: 1 << 20, maxPendingBytes: 1 << 21 });
+      let messages = 0;
+      for (const c of chunks(input, rng)) {
+        for (const m of parser.push(c)) {
+          messages++;
+          try {
+            if (m.type === MessageType.COMMAND_AMF0) parseCommand(m);
+            else if (m.type === MessageType.DATA_AMF0) parseData(m);
+            else if (m.type === MessageType.USER_CONTROL) parseUserControl(m.body);
+            else if (m.type === MessageType.AGGREGATE) splitAggregate(m);
+          } catch (err) {
+            if (!(err instanceof ParseError)) throw err; // a bad message is dropped, the connection goes on
+          }
+        }
+      }
+      return messages > 0;
     },
   },
   {

@@ -4,8 +4,9 @@
  * process; anything else (video, AAC) goes on to the next hook. See src/core/stream.ts.
  *
  * - `plan`: a consumer's audio request no track matched (an RTSP reader asking `?audio=pcma` of an
- *   Opus stream, a WebRTC viewer of an L16 source): the first codec of the request the engine
- *   makes, from the first audio source.
+ *   Opus stream, a WebRTC viewer of an L16 source), from the first audio source. The consumer's
+ *   order is kept: one that prefers a codec only the next hook makes (AAC for MP4 outputs) goes
+ *   there first, and gets the first codec the engine makes only when the next hook declines.
  * - `upgrade`: a request that matched, but not its first choice, when that choice is Opus (a
  *   browser of a G.711 camera: Chromium plays G.711 at 8 kHz, Opus at 48 kHz).
  *
@@ -36,14 +37,19 @@ export class InProcessAudioTranscoder implements Transcoder {
   ) {}
 
   plan(request: TranscodeRequest): TranscodePlan | undefined {
-    return this.#plan(request, false) ?? this.next?.plan(request);
+    return (
+      this.#plan(request, false, this.next !== undefined) ??
+      this.next?.plan(request) ??
+      (this.next ? this.#plan(request, false, false) : undefined)
+    );
   }
 
   upgrade(request: TranscodeRequest): TranscodePlan | undefined {
-    return this.#plan(request, true) ?? this.next?.upgrade?.(request);
+    return this.#plan(request, true, false) ?? this.next?.upgrade?.(request);
   }
 
-  #plan(request: TranscodeRequest, upgrade: boolean): TranscodePlan | undefined {
+  /** @param strict stop at the first codec the engine cannot make (the next hook may) */
+  #plan(request: TranscodeRequest, upgrade: boolean, strict: boolean): TranscodePlan | undefined {
     if (policyOf(request.sourceUrls) === 'never') return undefined;
     // Video (or two audio tracks) is one ffmpeg's job, audio included.
     if (request.missing.length !== 1 || request.missing[0].kind !== 'audio') return undefined;
@@ -54,6 +60,7 @@ export class InProcessAudioTranscoder implements Transcoder {
     for (const want of wants) {
       if (upgrade && want.name !== 'OPUS') continue;
       const output = outputCodec(want, source);
+      if (!output && strict) return undefined;
       if (!output) continue;
       const name = codecToString(output).toLowerCase();
       return {

@@ -190,9 +190,12 @@ export class BackchannelPlayer extends SafeEmitter<{ close: [error: Error | unde
   /** Reads another stream's audio through a hidden consumer. */
   async #readStream(input: Stream): Promise<void> {
     if (input === this.target) throw new BadRequestError(`stream "${input.name}" cannot play into itself`);
+    // The back channel's codec first (nothing to convert), Opus last: a consumer preferring Opus
+    // over a G.711 match would get an in-process Opus encoder it does not need (an upgrade).
     const first = this.#talk?.codec;
-    const codecs: Codec[] = [...(first ? [first] : []), { name: 'OPUS', clockRate: 48000 }];
+    const codecs: Codec[] = first ? [first] : [];
     for (const name of ['PCMA', 'PCMU', 'L16'] as const) codecs.push({ name, clockRate: 0 });
+    codecs.push({ name: 'OPUS', clockRate: 48000 });
     const tap = new Tap('backchannel-input', [{ kind: 'audio', codecs }], (track, frame) =>
       this.#write(frame, track.codec),
     );

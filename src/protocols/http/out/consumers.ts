@@ -5,7 +5,7 @@
  * - `MPEG-TS` (`video/mp2t`): H.264 or H.265, AAC or Opus.
  * - `FLV` (`video/x-flv`): H.264 (H.265 as Enhanced RTMP `hvc1`), AAC.
  * - `ADTS` (`audio/aac`): AAC alone, a 7-byte header per frame.
- * - `MJPEG` (`multipart/x-mixed-replace`): JPEG pictures, one part each.
+ * - `MJPEG` (`multipart/x-mixed-replace`): the pictures of a JPEG track, one part each.
  *
  * The response's unsent bytes are the backlog; a client that stops reading drops frames and is
  * disconnected after the stall timeout. `done` settles when the consumer closes: it rejects only
@@ -163,7 +163,11 @@ export class AdtsStreamConsumer extends HttpStreamConsumer {
   }
 }
 
-/** `GET /api/stream.mjpeg`. */
+/**
+ * MJPEG passthrough of a JPEG video track (an MJPEG camera, a snapshot source): the pictures as
+ * they come, no decoding. Not routed here: `GET /api/stream.mjpeg` belongs to the snapshot module,
+ * which can hand JPEG tracks to it instead of encoding them again.
+ */
 export class MjpegStreamConsumer extends HttpStreamConsumer {
   readonly type = 'mjpeg';
   protected readonly contentType = `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`;

@@ -6,7 +6,7 @@
 import { ADTS_HEADER_SIZE, type AdtsHeader, parseAdtsHeader } from '../../../codecs/aac/adts.ts';
 import { buildAudioSpecificConfig } from '../../../codecs/aac/config.ts';
 import { aacFmtp } from '../../../codecs/aac/fmtp.ts';
-import { ParseError } from '../../../core/errors.ts';
+import { ParseError, UnsupportedError } from '../../../core/errors.ts';
 import type { Codec, Media } from '../../../core/media.ts';
 import { FlvDemuxer } from '../../../formats/flv/demuxer.ts';
 import { TsDemuxer } from '../../../formats/ts/demuxer.ts';
@@ -158,7 +158,10 @@ function adtsCodec(header: AdtsHeader): Codec {
   return codec;
 }
 
-/** The reader for a detected kind. JPEG snapshots are not streams: the caller polls them instead. */
+/**
+ * The reader for a detected kind. Throws UnsupportedError for `jpeg`: a snapshot is not a stream,
+ * the caller polls it instead.
+ */
 export function createReader(detection: Detection, now: () => number): MediaReader {
   switch (detection.kind) {
     case 'flv':
@@ -173,7 +176,6 @@ export function createReader(detection: Detection, now: () => number): MediaRead
     case 'adts':
       return new AdtsReader();
     case 'jpeg':
-      // A body of JPEG pictures back to back is read like MJPEG without headers: not supported.
-      return new MjpegReader(undefined, now);
+      throw new UnsupportedError('a JPEG picture is polled as a snapshot, not read as a stream');
   }
 }

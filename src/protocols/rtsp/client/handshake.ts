@@ -13,7 +13,7 @@
  * up after the others (a failure there only loses the back channel).
  */
 import { createDepayloader } from '../../../codecs/index.ts';
-import { errorMessage, ParseError, UnsupportedError } from '../../../core/errors.ts';
+import { errorMessage, MediagateError, ParseError, UnsupportedError } from '../../../core/errors.ts';
 import type { Codec, Media } from '../../../core/media.ts';
 import { resolveControl } from '../../../sdp/control.ts';
 import { parseSdp, sdpToMedias, viewSession } from '../../../sdp/index.ts';
@@ -150,8 +150,8 @@ async function describeSession(
     const res = await conn.request('DESCRIBE', opts.url, [accept, require]);
     if (res.status >= 200 && res.status < 300) return { describe: res, require: [require], refused: false };
   } catch (err) {
-    // Authentication failures and timeouts are what they are; a hang-up is a refusal.
-    if (!conn.closed) throw err;
+    // Authentication failures, timeouts and aborts are what they are; a hang-up is a refusal.
+    if (!hungUp(conn, err)) throw err;
     throw new BackchannelRefusedError(label, { cause: err });
   }
   // 551 Option not supported (ONVIF), or a camera that answers the unknown tag with another error.
@@ -159,10 +159,14 @@ async function describeSession(
     const res = ok(await conn.request('DESCRIBE', opts.url, [accept]), 'DESCRIBE', label);
     return { describe: res, require: [], refused: true };
   } catch (err) {
-    if (conn.closed && !(err instanceof RtspStatusError))
-      throw new BackchannelRefusedError(label, { cause: err });
+    if (hungUp(conn, err)) throw new BackchannelRefusedError(label, { cause: err });
     throw err;
   }
+}
+
+/** The request failed because the server closed the connection (not a status, timeout or abort). */
+function hungUp(conn: RtspClientConn, err: unknown): boolean {
+  return conn.closed && !(err instanceof RtspStatusError) && !(err instanceof MediagateError);
 }
 
 /** The first `a=sendonly` (camera receives) audio section with a codec the gateway can produce. */

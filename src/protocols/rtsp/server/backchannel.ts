@@ -1,6 +1,7 @@
 /**
  * A back channel for the RTSP server's own readers, as ONVIF cameras offer one: a reader whose URL
- * has `?backchannel=1` gets one more media in the DESCRIBE answer, an audio section marked
+ * has `?backchannel=1`, or whose DESCRIBE carries `Require: www.onvif.org/ver20/backchannel` (an
+ * ONVIF client, another gateway), gets one more media in the DESCRIBE answer, an audio section marked
  * `a=sendonly` (RTSP convention: the client sends), in the stream's back-channel codec when the
  * engine handles it, else PCMA/8000. RTP the client sends on it after SETUP (interleaved or UDP) is
  * depacketized and goes into the stream's back channel through a `Talk` (first talker wins).
@@ -10,6 +11,7 @@ import type { Codec, Media } from '../../../core/media.ts';
 import type { Stream } from '../../../core/stream.ts';
 import { parseRtp } from '../../../rtp/packet.ts';
 import { acquireTalk, type Talk } from '../../backchannel/talk.ts';
+import { BACKCHANNEL_TAG } from '../client/backchannel.ts';
 import { RtpTrackReceiver } from '../../rtp/track-receiver.ts';
 import { trackControl } from './sdp.ts';
 
@@ -18,8 +20,9 @@ const STATIC_PT: Record<string, number> = { PCMU: 0, PCMA: 8 };
 const DEFAULT_CODEC: Codec = { name: 'PCMA', clockRate: 8000, channels: 1, payloadType: 8 };
 const DYNAMIC_PT = 96;
 
-/** True for `?backchannel=1` (or `true`) in a request's query. */
-export function wantsBackchannel(query: string): boolean {
+/** True for `?backchannel=1` (or `true`) in a request's query, or the ONVIF tag in its Require header. */
+export function wantsBackchannel(query: string, require?: string): boolean {
+  if (require?.toLowerCase().includes(BACKCHANNEL_TAG)) return true;
   const value = new URLSearchParams(query).get('backchannel');
   return value === '1' || value === 'true';
 }

@@ -46,7 +46,8 @@ export class ReaderSession {
     const senders = reader.tracks.map((_, i) => reader.senderOf(i));
     const local = plainAddress(this.host.socket.localAddress ?? '0.0.0.0');
     const stream = this.host.shared.registry.get(target.name);
-    this.#backCodec = wantsBackchannel(target.query) ? backchannelCodec(stream) : undefined;
+    const asked = wantsBackchannel(target.query, req.headers.get('require'));
+    this.#backCodec = asked ? backchannelCodec(stream) : undefined;
     const extra = this.#backCodec ? [backchannelMedia(this.#backCodec, reader.tracks.length)] : [];
     const sdp = readerSdp(reader.tracks, senders, local, String(randomInt(1, 2 ** 47)), extra);
     return {
