@@ -103,7 +103,7 @@ async function info(): Promise<StreamInfo> {
 }
 
 describe('two-way audio', { timeout: 60000 }, () => {
-  test('the player talk button sends a 440 Hz microphone from Chromium to the camera as PCMA within 2%, while the camera G.711 plays as Opus', async () => {
+  test('<video-stream talk> (the talk button of stream.html) sends a 440 Hz microphone from Chromium to the camera as PCMA within 2%, while the camera G.711 plays as Opus', async () => {
     const page = await browser.context.newPage();
     try {
       await page.addInitScript(MIC_440);
@@ -168,7 +168,7 @@ describe('two-way audio', { timeout: 60000 }, () => {
     assert.ok((await info()).consumers.every((c) => c.type !== 'backchannel'));
   });
 
-  test('ffprobe of rtsp://gateway/cam?backchannel=1 sees the extra a=sendonly PCMA section', async () => {
+  test('ffprobe rtsp://gateway/cam?backchannel=1 sees the extra a=sendonly PCMA section', async () => {
     const url = `rtsp://127.0.0.1:${gw.ports.RTSP}/cam?backchannel=1`;
     const out = await new Promise<string>((resolve, reject) => {
       execFile(

@@ -166,7 +166,7 @@ describe('in-process audio transcoder', { timeout: 20000 }, () => {
     viewer.close();
   });
 
-  test('a source switching PCMA 8 kHz → L16 16 kHz → L16 48 kHz stereo keeps a WebRTC viewer receiving Opus with continuous timestamps', async () => {
+  test('stream.addConsumer() keeps a WebRTC viewer receiving Opus with continuous timestamps while its source switches PCMA 8 kHz → L16 16 kHz → L16 48 kHz stereo', async () => {
     const { stream, driver } = await setup([H264, PCMA]);
     const viewer = viewerOf();
     await stream.addConsumer(viewer);

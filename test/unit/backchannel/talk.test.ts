@@ -167,7 +167,7 @@ describe('Talk', { timeout: 20000 }, () => {
 });
 
 describe('RTSP server back channel', { timeout: 20000 }, () => {
-  test('DESCRIBE with ?backchannel=1 adds an a=sendonly PCMA section whose RTP, after SETUP, reaches the camera', async () => {
+  test('RTSP DESCRIBE ?backchannel=1 adds an a=sendonly PCMA section, and RTP sent on it after SETUP reaches the camera', async () => {
     const { registry, driver } = await setup();
     const server = new RtspServer({ registry, log: silentLogger() }, { host: '127.0.0.1', port: 0 });
     const { port } = await server.listen();

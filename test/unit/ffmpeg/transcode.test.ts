@@ -225,7 +225,7 @@ describe('FfmpegTranscoder', () => {
   });
 
   test('transcoder.plan() follows ffmpeg.transcode and a #transcode= fragment on a source URL', () => {
-    const args = [WEBRTC, [media(H265)]] as const;
+    const args: [MediaRequest[], Media[]] = [WEBRTC, [media(H265)]];
     assert.equal(new FfmpegTranscoder(ctx('never')).plan(request(['rtsp://cam'], ...args)), undefined);
     assert.equal(
       new FfmpegTranscoder(ctx('auto')).plan(request(['rtsp://cam#transcode=never'], ...args)),

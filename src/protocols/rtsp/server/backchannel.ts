@@ -11,8 +11,8 @@ import type { Codec, Media } from '../../../core/media.ts';
 import type { Stream } from '../../../core/stream.ts';
 import { parseRtp } from '../../../rtp/packet.ts';
 import { acquireTalk, type Talk } from '../../backchannel/talk.ts';
-import { BACKCHANNEL_TAG } from '../client/backchannel.ts';
 import { RtpTrackReceiver } from '../../rtp/track-receiver.ts';
+import { BACKCHANNEL_TAG } from '../client/backchannel.ts';
 import { trackControl } from './sdp.ts';
 
 /** RFC 3551 static payload types of the codecs offered without a camera to copy. */

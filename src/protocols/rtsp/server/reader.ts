@@ -97,6 +97,9 @@ export class RtspReader extends Consumer {
   readonly #udp: UdpTransport | undefined;
   readonly #counters: ConnectionCounters;
   readonly #bindings = new Map<StreamTrack, ReaderBinding>();
+  // The same bindings as a list: a session has one or two tracks, and an identity scan of a short
+  // array is cheaper per frame than a Map lookup (this runs once per frame and reader).
+  readonly #bindingList: ReaderBinding[] = [];
   /** The transport of the first binding, kept: `backlogBytes()` asks for it on every frame. */
   #transport: 'tcp' | 'udp' | undefined;
 
@@ -146,6 +149,7 @@ export class RtspReader extends Consumer {
     const track = this.tracks[index];
     const binding: ReaderBinding = { track, sender: this.senderOf(index), url, ...how };
     this.#bindings.set(track, binding);
+    this.#bindingList.push(binding);
     this.#transport ??= binding.channels ? 'tcp' : 'udp';
     return binding;
   }
@@ -211,7 +215,14 @@ export class RtspReader extends Consumer {
   }
 
   protected writeFrame(track: StreamTrack, frame: Frame): void {
-    const b = this.#bindings.get(track);
+    const list = this.#bindingList;
+    let b: ReaderBinding | undefined;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i].track === track) {
+        b = list[i];
+        break;
+      }
+    }
     if (!b) return;
     const packets = b.sender.packets(frame);
     if (b.channels) {
@@ -253,6 +264,7 @@ export class RtspReader extends Consumer {
 
   protected onClose(): void {
     this.#bindings.clear();
+    this.#bindingList.length = 0;
     this.#transport = undefined;
   }
 
