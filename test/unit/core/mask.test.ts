@@ -14,7 +14,10 @@ test('maskSecrets() hides URL passwords and secret query parameters and keeps ev
       'connect rtsp://a:***@c:554/x failed; retry http://d:***@f/',
     ],
     ['rtmp://h/app?key=live_123', 'rtmp://h/app?key=***'],
-    ['http://cam/snap.jpg#header=Authorization: Bearer abc#interval=5', 'http://cam/snap.jpg#header=Authorization: ***#interval=5'],
+    [
+      'http://cam/snap.jpg#header=Authorization: Bearer abc#interval=5',
+      'http://cam/snap.jpg#header=Authorization: ***#interval=5',
+    ],
   ];
   for (const [input, want] of cases) assert.equal(maskSecrets(input), want);
 });
