@@ -14,7 +14,7 @@
  * stream name carry credentials.
  */
 import { BadRequestError } from '../../core/errors.ts';
-import { maskSecrets } from '../../core/mask.ts';
+import { parseSourceUrl } from '../source-url.ts';
 
 /** Default time for TCP connect plus the commands up to the first media, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -43,20 +43,7 @@ export interface RtmpSourceOptions {
 
 /** Parses an `rtmp://` or `rtmps://` source URL; throws BadRequestError naming the problem. */
 export function parseRtmpUrl(raw: string): RtmpSourceOptions {
-  const display = maskSecrets(raw);
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new BadRequestError(`source "${display}" is not a valid URL`);
-  }
-  const scheme = u.protocol.slice(0, -1).toLowerCase();
-  if (scheme !== 'rtmp' && scheme !== 'rtmps') {
-    throw new BadRequestError(`source "${display}" is not an rtmp:// or rtmps:// URL`);
-  }
-  if (!u.hostname) throw new BadRequestError(`source "${display}" has no host`);
-  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = u.port ? Number(u.port) : DEFAULT_PORT[scheme];
+  const { url: u, scheme, host, port, display } = parseSourceUrl(raw, DEFAULT_PORT);
   const path = safeDecode(u.pathname.replace(/^\/+/, ''));
   const slash = path.indexOf('/');
   const app = slash < 0 ? '' : path.slice(0, slash);

@@ -10,8 +10,8 @@
  * Unknown options are ignored so that go2rtc configs keep working.
  */
 import { BadRequestError } from '../../../core/errors.ts';
-import { maskSecrets } from '../../../core/mask.ts';
 import type { MediaKind } from '../../../core/media.ts';
+import { parseSourceUrl } from '../../source-url.ts';
 
 /** Default time for TCP connect plus every answer up to PLAY, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -49,20 +49,7 @@ export interface RtspSourceOptions {
 
 /** Parses a source URL; throws BadRequestError naming the problem. */
 export function parseRtspUrl(raw: string): RtspSourceOptions {
-  const display = maskSecrets(raw);
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new BadRequestError(`source "${display}" is not a valid URL`);
-  }
-  const scheme = u.protocol.slice(0, -1).toLowerCase();
-  if (scheme !== 'rtsp' && scheme !== 'rtsps') {
-    throw new BadRequestError(`source "${display}" is not an rtsp:// or rtsps:// URL`);
-  }
-  if (!u.hostname) throw new BadRequestError(`source "${display}" has no host`);
-  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = u.port ? Number(u.port) : DEFAULT_PORT[scheme];
+  const { url: u, scheme, host, port, display } = parseSourceUrl(raw, DEFAULT_PORT);
   const opts: RtspSourceOptions = {
     url: `${scheme}://${u.host}${u.pathname}${u.search}`,
     display,

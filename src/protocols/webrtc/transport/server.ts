@@ -48,6 +48,9 @@ const DTLS_FIRST_BYTE_MAX = 63;
 const RTP_FIRST_BYTE_MIN = 128;
 const RTP_FIRST_BYTE_MAX = 191;
 
+/** Ephemeral UDP ports tried before TCP may take another number than UDP. */
+const MAX_PORT_PAIR_ATTEMPTS = 5;
+
 type ResolvedOptions = Required<Omit<WebRtcServerOptions, 'tcpPort' | 'announcedAddresses'>> &
   Pick<WebRtcServerOptions, 'tcpPort' | 'announcedAddresses'>;
 
@@ -71,7 +74,7 @@ export class WebRtcServer {
   readonly #certificate: DtlsCertificate;
   #state: ServerState = 'new';
   #accepting = true;
-  readonly #udp = new UdpPort();
+  #udp = new UdpPort();
   #tcp: Server | undefined;
   #tcpClosed: Promise<void> | undefined;
   #ports = { udpPort: 0, tcpPort: 0 };
@@ -113,18 +116,28 @@ export class WebRtcServer {
     this.#state = 'listening';
     const host = this.#opts.host;
     try {
-      this.#ports.udpPort = await this.#udp.bind(
-        host,
-        this.#opts.udpPort,
-        (msg, rinfo) => this.#onUdp(msg, rinfo),
-        (err) => this.#log.warn({ err: errorMessage(err) }, 'webrtc udp socket error'),
-      );
-      const wanted = this.#opts.tcpPort ?? this.#ports.udpPort;
       const sameAsUdp = this.#opts.tcpPort === undefined && this.#opts.udpPort === 0;
-      this.#ports.tcpPort = await this.#listenTcp(host, wanted).catch((err) => {
-        if (!sameAsUdp) throw err;
-        return this.#listenTcp(host, 0); // the ephemeral UDP number was taken on TCP
-      });
+      for (let attempt = 1; ; attempt++) {
+        this.#ports.udpPort = await this.#udp.bind(
+          host,
+          this.#opts.udpPort,
+          (msg, rinfo) => this.#onUdp(msg, rinfo),
+          (err) => this.#log.warn({ err: errorMessage(err) }, 'webrtc udp socket error'),
+        );
+        try {
+          this.#ports.tcpPort = await this.#listenTcp(host, this.#opts.tcpPort ?? this.#ports.udpPort);
+          break;
+        } catch (err) {
+          if (!sameAsUdp) throw err;
+          if (attempt === MAX_PORT_PAIR_ATTEMPTS) {
+            this.#ports.tcpPort = await this.#listenTcp(host, 0);
+            break;
+          }
+          // Another process holds the ephemeral UDP number on TCP: try another pair.
+          await this.#udp.close(0);
+          this.#udp = new UdpPort();
+        }
+      }
     } catch (err) {
       await this.#closeSockets();
       this.#state = 'closed';

@@ -121,38 +121,28 @@ export class WebRtcTransport extends SafeEmitter<WebRtcTransportEvents> {
 
   /** Plain RTP in; protected and sent on the selected path, or dropped and counted. */
   sendRtp(packet: Buffer): void {
-    const srtp = this.#srtp;
-    if (this.#state !== 'connected' || !srtp) {
-      this.counters.dropped++;
-      return;
-    }
-    let sealed: Buffer;
-    try {
-      sealed = srtp.local.protectRtp(packet);
-    } catch {
-      this.counters.dropped++;
-      return;
-    }
-    if (this.#write(sealed)) this.counters.rtpOut++;
-    else this.counters.dropped++;
+    if (this.#seal(packet, 'rtp')) this.counters.rtpOut++;
   }
 
   /** Plain RTCP compound packet in; protected and sent, or dropped and counted. */
   sendRtcp(packet: Buffer): void {
+    if (this.#seal(packet, 'rtcp')) this.counters.rtcpOut++;
+  }
+
+  /** SRTP-protects and writes; false (and counted as dropped) when not connected or not sent. */
+  #seal(packet: Buffer, kind: 'rtp' | 'rtcp'): boolean {
     const srtp = this.#srtp;
-    if (this.#state !== 'connected' || !srtp) {
-      this.counters.dropped++;
-      return;
+    if (this.#state === 'connected' && srtp) {
+      let sealed: Buffer | undefined;
+      try {
+        sealed = kind === 'rtp' ? srtp.local.protectRtp(packet) : srtp.local.protectRtcp(packet);
+      } catch {
+        sealed = undefined;
+      }
+      if (sealed && this.#write(sealed)) return true;
     }
-    let sealed: Buffer;
-    try {
-      sealed = srtp.local.protectRtcp(packet);
-    } catch {
-      this.counters.dropped++;
-      return;
-    }
-    if (this.#write(sealed)) this.counters.rtcpOut++;
-    else this.counters.dropped++;
+    this.counters.dropped++;
+    return false;
   }
 
   /** Bytes waiting on the selected path (a TCP socket's unsent bytes; 0 for UDP). */
