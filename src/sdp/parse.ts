@@ -27,7 +27,7 @@ import type {
 const WHAT = 'sdp';
 /** Caps what a hostile peer can make us split; real descriptions are a few kB. */
 export const SDP_MAX_SIZE = 256 * 1024;
-/** Field separators; the same whitespace `trim()` removes, so a field never ends a line in something a re-parse trims. */
+/** Field separators: the whitespace `trim()` removes, so no field ends in what a re-parse trims. */
 const SPACES = /\s+/;
 const PORT = /^(\d{1,5})(?:\/(\d{1,5}))?$/;
 

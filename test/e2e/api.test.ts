@@ -110,7 +110,8 @@ describe('gateway process: REST API', { timeout: 60000 }, () => {
     const put = await gw.api('/api/streams?name=written&src=file:/media/w.mp4', { method: 'PUT' });
     assert.equal(put.status, 201);
     let doc: { streams: Record<string, unknown> } | undefined;
-    for (let i = 0; i < 50; i++) {
+    // The write is asynchronous; allow for a loaded machine.
+    for (let i = 0; i < 250; i++) {
       const text = readFileSync(gw.configPath, 'utf8');
       doc = parse(text);
       if (doc?.streams?.written) {

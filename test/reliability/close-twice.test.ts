@@ -47,7 +47,7 @@ test('close() of every consumer, session, stream, server, module and of the gate
   try {
     // One of everything: an RTSP reader and publisher, a WHEP session, an MSE viewer, HLS, MP4.
     const reader = await rtspPlay(rtspPort, 'keep', 'tcp');
-    await rtspPublisherSession(rtspPort, 'pushed').catch(() => undefined);
+    await rtspPublisherSession(rtspPort, 'pushed');
     const whep = await http(api, 'POST', '/api/webrtc?src=keep', OFFER, {
       'content-type': 'application/sdp',
     });
