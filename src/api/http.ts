@@ -83,6 +83,7 @@ const STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   INVALID_STATE: 409,
   TIMEOUT: 504,
+  UNAVAILABLE: 503,
 };
 
 /** An error the client caused, with the status to send. */

@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'INVALID_STATE'
   | 'UNSUPPORTED'
   | 'PARSE'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'UNAVAILABLE';
 
 export class MediagateError extends Error {
   readonly code: ErrorCode;
@@ -53,6 +54,13 @@ export class InvalidStateError extends MediagateError {
 export class UnsupportedError extends MediagateError {
   constructor(message: string) {
     super('UNSUPPORTED', message);
+  }
+}
+
+/** A limit is reached (sessions, connections): try again later (HTTP 503). */
+export class UnavailableError extends MediagateError {
+  constructor(message: string) {
+    super('UNAVAILABLE', message);
   }
 }
 

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidStateError, NotFoundError, TimeoutError } from '../../../src/core/errors.ts';
+import {
+  InvalidStateError,
+  NotFoundError,
+  TimeoutError,
+  UnavailableError,
+} from '../../../src/core/errors.ts';
 import type { StreamRegistry } from '../../../src/core/registry.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import { PeerSessions } from '../../../src/protocols/webrtc/peer/sessions.ts';
@@ -108,6 +113,27 @@ describe('WebRTC sessions', () => {
     assert.equal(factory.transports.length, 0, 'no transport was made');
     assert.equal(registry.require('cam').consumers.length, 0);
     assert.equal(sessions.size, 0);
+  });
+
+  test('sessions.answer() refuses with UnavailableError (503) beyond maxSessions and accepts again after a close', async () => {
+    const capped = new PeerSessions({
+      registry,
+      factory,
+      policy: 'any',
+      log: silentLogger(),
+      maxSessions: 2,
+    });
+    const a = await capped.answer({ sdp: chromiumOffer(), src: 'cam' });
+    await capped.answer({ sdp: chromiumOffer(), src: 'cam' });
+    await assert.rejects(capped.answer({ sdp: chromiumOffer(), src: 'cam' }), (err: Error) => {
+      assert.ok(err instanceof UnavailableError);
+      assert.match(err.message, /too many WebRTC sessions \(2\)/);
+      return true;
+    });
+    capped.close(a.session.id);
+    await capped.answer({ sdp: chromiumOffer(), src: 'cam' });
+    assert.equal(capped.size, 2);
+    capped.closeAll();
   });
 
   test('sessions.answer() limits candidates by ?transport= within the configured policy', async () => {

@@ -4,7 +4,7 @@
  * negotiate, limit transports and clean up the same way.
  */
 import { randomInt } from 'node:crypto';
-import { BadRequestError, InvalidStateError, NotFoundError } from '../../../core/errors.ts';
+import { BadRequestError, InvalidStateError, NotFoundError, UnavailableError } from '../../../core/errors.ts';
 import type { StreamRegistry } from '../../../core/registry.ts';
 import type { Logger } from '../../../log/logger.ts';
 import { buildAnswer, type LocalParams } from './answer.ts';
@@ -39,6 +39,8 @@ export interface PeerSessionsOptions {
   /** `webrtc.transport`: the protocols this gateway offers at all. */
   policy: TransportPolicy;
   log: Logger;
+  /** Sessions open at once; an offer beyond gets UnavailableError (503). Default 1000. */
+  maxSessions?: number;
 }
 
 interface SessionParts {
@@ -48,6 +50,8 @@ interface SessionParts {
   stream: string;
   cname: string;
 }
+
+const DEFAULT_MAX_SESSIONS = 1000;
 
 const POLICIES: ReadonlySet<string> = new Set(['any', 'udp', 'tcp']);
 
@@ -83,6 +87,9 @@ export class PeerSessions {
    */
   async answer(req: OfferRequest): Promise<{ session: PeerSession; answer: string }> {
     this.#assertAccepting();
+    const max = this.#opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    if (this.#sessions.size >= max)
+      throw new UnavailableError(`too many WebRTC sessions (${max}), try again later`);
     if ((req.src === undefined) === (req.dst === undefined)) {
       throw new BadRequestError('expected exactly one of ?src=NAME (play) or ?dst=NAME (publish)');
     }
