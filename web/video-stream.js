@@ -11,6 +11,8 @@
  *   mode    modes to try, in order, comma separated: `webrtc,mse,hls` (default); `mse` forces MSE
  *   server  base URL of the gateway (default: this page's origin)
  *   overlay `off` hides the status overlay
+ *   token   a signed stream token (`GET /api/token?src=NAME`), sent as `?token=` where the
+ *           gateway has access control, so a page can embed a player without a password
  *   talk    present: WebRTC also sends this browser's microphone to the stream's back channel
  *           (two-way audio with a camera that has one); setting or removing it reconnects
  *
@@ -46,7 +48,7 @@ video { display: block; width: 100%; height: 100%; object-fit: contain; backgrou
 `;
 
 export class VideoStream extends HTMLElement {
-  static observedAttributes = ['src', 'mode', 'server', 'talk'];
+  static observedAttributes = ['src', 'mode', 'server', 'talk', 'token'];
 
   #video;
   #overlay;
@@ -246,7 +248,8 @@ export class VideoStream extends HTMLElement {
 
   /** What a mode of attempt generation `gen` may use (see video-stream-modes.js). */
   #session(gen) {
-    const q = `src=${encodeURIComponent(this.#name())}`;
+    const token = this.getAttribute('token');
+    const q = `src=${encodeURIComponent(this.#name())}${token ? `&token=${encodeURIComponent(token)}` : ''}`;
     const base = this.#base();
     return {
       video: this.#video,
