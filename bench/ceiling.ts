@@ -81,7 +81,8 @@ function onConnection(socket: Socket): void {
           reply(socket, cseq, ['Content-Type: application/sdp', `Content-Base: ${url}/`], announced);
           break;
         case 'SETUP': {
-          const transport = /transport:\s*([^\r\n]+)/i.exec(head)?.[1] ?? 'RTP/AVP/TCP;unicast;interleaved=0-1';
+          const transport =
+            /transport:\s*([^\r\n]+)/i.exec(head)?.[1] ?? 'RTP/AVP/TCP;unicast;interleaved=0-1';
           reply(socket, cseq, [`Transport: ${transport}`]);
           break;
         }

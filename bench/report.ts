@@ -51,6 +51,33 @@ function commonN<T>(a: T[] | undefined, b: T[] | undefined, n: (t: T) => number)
   return both.length ? Math.max(...both) : undefined;
 }
 
+/**
+ * Memory per session: the least-squares slope of (RSS − RSS at 0) over N for the steps with N ≥ 10,
+ * in KB. The first session brings one-time allocations and a Node server's first full GC can fall
+ * anywhere in the early steps; the slope over the later ones is what one more session costs.
+ */
+export function rssSlopeKB(points: { n: number; deltaKB: number }[]): number | null {
+  const ps = points.filter((p) => p.n >= 10 && Number.isFinite(p.deltaKB));
+  if (ps.length < 2) return null;
+  const mx = ps.reduce((a, p) => a + p.n, 0) / ps.length;
+  const my = ps.reduce((a, p) => a + p.deltaKB, 0) / ps.length;
+  const sxy = ps.reduce((a, p) => a + (p.n - mx) * (p.deltaKB - my), 0);
+  const sxx = ps.reduce((a, p) => a + (p.n - mx) ** 2, 0);
+  return sxx > 0 ? Number((sxy / sxx).toFixed(1)) : null;
+}
+
+export function rtspSlope(run: RtspRun | undefined): number | null {
+  return rssSlopeKB(
+    (run?.steps ?? []).map((s) => ({ n: s.readers, deltaKB: (s.rssPerReaderKB ?? Number.NaN) * s.readers })),
+  );
+}
+
+export function webrtcSlope(run: WebRtcRun | undefined): number | null {
+  return rssSlopeKB(
+    (run?.steps ?? []).map((s) => ({ n: s.viewers, deltaKB: (s.rssPerViewerKB ?? Number.NaN) * s.viewers })),
+  );
+}
+
 export function checkTargets(r: Results): Target[] {
   const out: Target[] = [];
   const mgRtsp = r.rtsp.find((x) => x.server === 'mediagate');
@@ -97,7 +124,11 @@ export function checkTargets(r: Results): Target[] {
       : `not measured${mgRtc?.error ? `: ${mgRtc.error}` : ''}`,
     met: mgRtc?.steps.length ? mgRtc.maxViewersNoLoss >= 100 : undefined,
   });
-  const wn = commonN(mgRtc?.steps, janus?.steps, (s) => s.viewers);
+  // At the target's 100 viewers when both reached it, else the largest N both have.
+  const wn =
+    webrtcStep(r.webrtc, 'mediagate', 100) && webrtcStep(r.webrtc, 'janus', 100)
+      ? 100
+      : commonN(mgRtc?.steps, janus?.steps, (s) => s.viewers);
   const a = wn ? webrtcStep(r.webrtc, 'mediagate', wn) : undefined;
   const b = wn ? webrtcStep(r.webrtc, 'janus', wn) : undefined;
   const rtcRatio = ratio(a?.cpuMsPerMbit, b?.cpuMsPerMbit);
@@ -110,15 +141,20 @@ export function checkTargets(r: Results): Target[] {
         : 'not measured',
     met: rtcRatio !== undefined ? rtcRatio <= 1.5 : undefined,
   });
-  const perReader = s200?.rssPerReaderKB ?? mgRtsp?.steps.at(-1)?.rssPerReaderKB;
-  const rtcTop = mgRtc?.steps.find((s) => s.viewers === 100) ?? mgRtc?.steps.at(-1);
-  const perViewer = rtcTop?.rssPerViewerKB;
-  const mems = [perReader, perViewer].filter((x): x is number => typeof x === 'number');
+  const slope = (x: number | null) => (x === null ? 'not measured' : `${fmt(x, 1)} KB`);
+  const rtspMem = rtspSlope(mgRtsp);
+  const rtcMem = webrtcSlope(mgRtc);
   out.push({
-    name: 'Memory per viewer under 200 KB',
-    goal: 'RSS per RTSP reader (N=200) and per WebRTC viewer (N=100) < 200 KB',
-    measured: `RTSP ${fmt(perReader, 1)} KB, WebRTC ${fmt(perViewer, 1)} KB${rtcTop ? ` (N=${rtcTop.viewers})` : ''}`,
-    met: mems.length ? mems.every((m) => m < 200) : undefined,
+    name: 'Memory per RTSP reader under 200 KB',
+    goal: 'RSS slope over N (N ≥ 10) < 200 KB',
+    measured: `${slope(rtspMem)} (gst-rtsp-server ${slope(rtspSlope(gst))}, ceiling ${slope(rtspSlope(r.rtsp.find((x) => x.server === 'ceiling')))})`,
+    met: rtspMem === null ? undefined : rtspMem < 200,
+  });
+  out.push({
+    name: 'Memory per WebRTC viewer under 200 KB',
+    goal: 'RSS slope over N (N ≥ 10) < 200 KB',
+    measured: `${slope(rtcMem)} (Janus ${slope(webrtcSlope(janus))})`,
+    met: rtcMem === null ? undefined : rtcMem < 200,
   });
   return out;
 }
@@ -156,7 +192,9 @@ export function markdown(r: Results, analysis: string[]): string {
 
   L.push('## Targets', '', '| target | measured | met |', '|---|---|---|');
   for (const t of r.targets) {
-    L.push(`| ${t.name} | ${t.measured} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+    L.push(
+      `| ${t.name} | ${t.measured} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} |`,
+    );
   }
   L.push('');
 
@@ -180,7 +218,13 @@ export function markdown(r: Results, analysis: string[]): string {
       );
     }
   }
-  for (const run of r.rtsp) if (run.error) L.push('', `${SERVER_LABEL[run.server]}: ${run.error}`);
+  L.push('');
+  for (const run of r.rtsp) {
+    L.push(
+      `- ${SERVER_LABEL[run.server]}: memory per reader (RSS slope over N ≥ 10) ${fmt(rtspSlope(run), 1)} KB, ` +
+        `RSS with the source and no reader ${fmt(run.rssIdleMB, 1)} MB${run.error ? `; stopped: ${run.error}` : ''}`,
+    );
+  }
   L.push('');
 
   L.push('## 2. WebRTC fan-out', '');
@@ -207,8 +251,9 @@ export function markdown(r: Results, analysis: string[]): string {
     L.push('');
     for (const run of r.webrtc) {
       L.push(
-        `- ${SERVER_LABEL[run.server]}: largest N without loss ${run.maxViewersNoLoss}` +
-          `${run.error ? ` (stopped: ${run.error})` : ''}`,
+        `- ${SERVER_LABEL[run.server]}: largest N without loss ${run.maxViewersNoLoss}, memory per viewer ` +
+          `(RSS slope over N ≥ 10) ${fmt(webrtcSlope(run), 1)} KB, RSS with the source and no viewer ` +
+          `${fmt(run.rssIdleMB, 1)} MB${run.error ? ` (stopped: ${run.error})` : ''}`,
       );
     }
   }

@@ -7,13 +7,19 @@
  *
  * ops: add { target, count } -> { opened, failed, errors, total }; reset; freeze; collect; close.
  */
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { randomBytes } from 'node:crypto';
 import { CipherContext, DtlsClient } from 'werift';
 import { serveIpc } from './lib/ipc.ts';
 import { answerTo, type LocalIce, parseRemote, whepOffer } from './lib/sdp.ts';
-import { bindingRequest, bindingSuccess, isStun, STUN_BINDING_REQUEST, STUN_BINDING_SUCCESS, stunHeader } from './lib/stun.ts';
+import {
+  bindingRequest,
+  bindingSuccess,
+  isStun,
+  STUN_BINDING_REQUEST,
+  STUN_BINDING_SUCCESS,
+  stunHeader,
+} from './lib/stun.ts';
 
 /** ECDSA with SHA-256 as werift numbers it; SRTP_AES128_CM_HMAC_SHA1_80 (RFC 5764 §4.1.2). */
 const SIGNATURE_HASH = { hash: 4, signature: 3 } as const;
@@ -69,7 +75,9 @@ function janus(base: string, mountpoint: number): Signaling {
   return {
     async negotiate(local) {
       session = String((await post('', { janus: 'create' })).data?.id);
-      const handle = String((await post(`/${session}`, { janus: 'attach', plugin: 'janus.plugin.streaming' })).data?.id);
+      const handle = String(
+        (await post(`/${session}`, { janus: 'attach', plugin: 'janus.plugin.streaming' })).data?.id,
+      );
       await post(`/${session}/${handle}`, { janus: 'message', body: { request: 'watch', id: mountpoint } });
       const deadline = Date.now() + 10000;
       let offer: string | undefined;
@@ -129,7 +137,10 @@ class Viewer {
     };
     const remoteSdp = await this.signaling.negotiate(local);
     const remote = parseRemote(remoteSdp);
-    if (!remote.candidate) throw new Error(`no UDP candidate on 127.0.0.1 in the remote description${process.env.BENCH_DEBUG ? remoteSdp : ''}`);
+    if (!remote.candidate) {
+      const found = remoteSdp.match(/a=candidate:.*/g)?.join(' | ') ?? 'none';
+      throw new Error(`no UDP candidate on 127.0.0.1 in the remote description (candidates: ${found})`);
+    }
     const { address, port } = remote.candidate;
     const tieBreaker = randomBytes(8).readBigUInt64BE();
     const pending = new Set<string>();
@@ -178,7 +189,8 @@ class Viewer {
     check();
     this.#timer = setInterval(check, CHECK_INTERVAL_MS);
     const timeout = setTimeout(
-      () => failed(new Error(`not connected in ${timeoutMs} ms (ice ${iceDone}, dtls ${this.#dtls?.connected})`)),
+      () =>
+        failed(new Error(`not connected in ${timeoutMs} ms (ice ${iceDone}, dtls ${this.#dtls?.connected})`)),
       timeoutMs,
     );
     try {
@@ -264,7 +276,10 @@ async function openViewer(target: Target, timeoutMs: number): Promise<Viewer> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   socket.setRecvBufferSize(4 * 1024 * 1024); // capped by net.core.rmem_max
-  const viewer = new Viewer(socket, target.kind === 'whep' ? whep(target.url) : janus(target.url, target.mountpoint));
+  const viewer = new Viewer(
+    socket,
+    target.kind === 'whep' ? whep(target.url) : janus(target.url, target.mountpoint),
+  );
   try {
     await viewer.start(cert, timeoutMs);
     return viewer;
@@ -279,10 +294,12 @@ serveIpc({
     const target = args.target as Target;
     const count = Number(args.count);
     const timeoutMs = Number(args.timeoutMs ?? 20000);
+    // No new viewer is started after this: a server that stops taking viewers cannot stall the run.
+    const stopAt = Date.now() + Number(args.budgetMs ?? 60000);
     let next = 0;
     let opened = 0;
     const worker = async () => {
-      while (next < count) {
+      while (next < count && Date.now() < stopAt) {
         next++;
         try {
           viewers.push(await openViewer(target, timeoutMs));
@@ -294,6 +311,10 @@ serveIpc({
       }
     };
     await Promise.all(Array.from({ length: Math.min(4, count) }, worker));
+    if (next < count) {
+      failures += count - next;
+      errors.add(`${count - next} viewers not started: the step's time budget ran out`);
+    }
     return { opened, failed: failures, errors: [...errors].slice(0, 5), total: viewers.length };
   },
   reset() {

@@ -34,7 +34,10 @@ export const KEY_BYTES = 6;
 export function makeClip(): string {
   const dir = join(tmpdir(), 'mediagate-bench');
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `clip-${CLIP.width}x${CLIP.height}-${CLIP.fps}-${CLIP.bitrate}-${CLIP.seconds}s-v1.mp4`);
+  const path = join(
+    dir,
+    `clip-${CLIP.width}x${CLIP.height}-${CLIP.fps}-${CLIP.bitrate}-${CLIP.seconds}s-v1.mp4`,
+  );
   if (existsSync(path)) return path;
   const tmp = `${path}.${process.pid}.tmp.mp4`;
   // Baseline profile, no B-frames, a keyframe every second: what WebRTC viewers decode.

@@ -28,6 +28,14 @@ export function serveIpc(handlers: Handlers): void {
     }
   });
   process.on('disconnect', () => process.exit(0));
+  // A library's stray rejection (werift's DTLS after a failed handshake) must not end a worker
+  // that still serves hundreds of sessions: it is reported and the worker goes on.
+  process.on('unhandledRejection', (err) => {
+    process.stderr.write(`unhandled rejection: ${err instanceof Error ? err.stack : String(err)}\n`);
+  });
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`uncaught exception: ${err.stack ?? err.message}\n`);
+  });
 }
 
 /** Parent side of a worker. */
@@ -35,7 +43,11 @@ export class Worker {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
+  #exited: string | undefined;
+
   constructor(readonly child: Child) {
+    // Sending to a worker that just died emits 'error' on the process: reported by call() instead.
+    child.proc.on('error', () => {});
     child.proc.on('message', (msg: { id?: number; result?: unknown; error?: string }) => {
       if (msg.id === undefined) return;
       const p = this.#pending.get(msg.id);
@@ -45,6 +57,7 @@ export class Worker {
       else p.resolve(msg.result);
     });
     child.exited.then((code) => {
+      this.#exited = code;
       for (const p of this.#pending.values())
         p.reject(new Error(`${child.name} exited (${code}):\n${child.output().slice(-2000)}`));
       this.#pending.clear();
@@ -56,6 +69,10 @@ export class Worker {
   }
 
   call<T>(op: string, args: Record<string, unknown> = {}, timeoutMs = 30000): Promise<T> {
+    if (this.#exited !== undefined || !this.child.proc.connected) {
+      const why = this.#exited !== undefined ? `exited (${this.#exited})` : 'is not connected';
+      return Promise.reject(new Error(`${this.child.name} ${why}:\n${this.child.output().slice(-2000)}`));
+    }
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -72,7 +89,12 @@ export class Worker {
           reject(e);
         },
       });
-      this.child.proc.send({ id, op, args });
+      this.child.proc.send({ id, op, args }, (err) => {
+        if (!err) return;
+        this.#pending.delete(id);
+        clearTimeout(timer);
+        reject(new Error(`${this.child.name}: ${op}: ${err.message}`));
+      });
     });
   }
 
@@ -84,10 +106,20 @@ export class Worker {
 const BENCH_DIR = join(new URL('..', import.meta.url).pathname);
 
 /** Starts `bench/<script>` in its own Node process (through tsx) with an IPC channel. */
-export function startWorker(group: ProcessGroup, name: string, script: string, nodeArgs: string[] = []): Worker {
-  const child = group.spawn(name, process.execPath, [...nodeArgs, '--import', 'tsx', join(BENCH_DIR, script)], {
-    ipc: true,
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+export function startWorker(
+  group: ProcessGroup,
+  name: string,
+  script: string,
+  nodeArgs: string[] = [],
+): Worker {
+  const child = group.spawn(
+    name,
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', join(BENCH_DIR, script)],
+    {
+      ipc: true,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
   return new Worker(child);
 }

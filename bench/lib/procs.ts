@@ -1,10 +1,12 @@
 /**
  * Child processes of the bench and what the bench reads about them: every process is spawned
- * through one `ProcessGroup`, which kills them all on exit, on SIGINT/SIGTERM and on a crash, so a
- * failed or interrupted run leaves nothing behind. CPU time and RSS come from /proc (Linux only).
+ * (and every temp folder made) through one `ProcessGroup`, which kills and removes them all on
+ * exit, on SIGINT/SIGTERM and on a crash, so a failed or interrupted run leaves nothing behind. CPU time and RSS come from /proc (Linux only).
  */
 import { type ChildProcess, execFileSync, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`, 100 on Linux). */
 const CLK_TCK = (() => {
@@ -47,7 +49,22 @@ const OUTPUT_KEEP = 64 * 1024;
 
 export class ProcessGroup {
   readonly #children = new Set<Child>();
+  readonly #dirs = new Set<string>();
   #installed = false;
+
+  /** A new temp folder (config, logs of a server), removed by `stopAll()` or at exit. */
+  tempDir(prefix: string): string {
+    this.#installHandlers();
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    this.#dirs.add(dir);
+    return dir;
+  }
+
+  /** Removes a folder made by `tempDir()` now. */
+  removeDir(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
+    this.#dirs.delete(dir);
+  }
 
   /** Spawns `command`; stdout and stderr are piped and kept (IPC too if `ipc`). */
   spawn(name: string, command: string, args: string[], opts: SpawnOptions & { ipc?: boolean } = {}): Child {
@@ -93,6 +110,7 @@ export class ProcessGroup {
   /** Stops every child still running (in parallel). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.#children].map((c) => c.stop(2000)));
+    for (const dir of this.#dirs) this.removeDir(dir);
   }
 
   /** Synchronous last resort for `exit`: SIGKILL to whatever is left. */
@@ -101,6 +119,8 @@ export class ProcessGroup {
       if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
     }
     this.#children.clear();
+    for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true });
+    this.#dirs.clear();
   }
 
   #installHandlers(): void {

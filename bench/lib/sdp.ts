@@ -105,7 +105,8 @@ export function parseRemote(sdp: string): RemoteDescription {
     } else if (line.startsWith('a=candidate:') && !out.candidate) {
       // foundation component transport priority address port typ type
       const f = line.slice(12).split(' ');
-      if (f[2]?.toLowerCase() === 'udp' && f[4] === '127.0.0.1') out.candidate = { address: f[4], port: Number(f[5]) };
+      if (f[2]?.toLowerCase() === 'udp' && f[4] === '127.0.0.1')
+        out.candidate = { address: f[4], port: Number(f[5]) };
     }
   }
   finishVideo();

@@ -3,8 +3,7 @@
  * gst-rtsp-server (bench/peers/gst-rtsp-relay.py), Janus (bench/peers/janus.ts) and the Node
  * ceiling. Every one binds 127.0.0.1 only, on free ports, and is a child of the `ProcessGroup`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startWorker, type Worker } from './ipc.ts';
@@ -54,7 +53,7 @@ export async function startMediagate(
   extraConfig = '',
   env: NodeJS.ProcessEnv = {},
 ): Promise<Mediagate> {
-  const dir = mkdtempSync(join(tmpdir(), 'mediagate-bench-'));
+  const dir = group.tempDir('mediagate-bench-');
   const [apiPort, rtspPort, webrtcPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
   const config = [
     `api:\n  listen: "127.0.0.1:${apiPort}"`,
@@ -65,15 +64,20 @@ export async function startMediagate(
   ].join('\n');
   writeFileSync(join(dir, 'mediagate.yaml'), `${config}\n`);
   const t0 = performance.now();
-  const child = group.spawn('mediagate', process.execPath, [join(ROOT, 'bin/mediagate.js'), '-c', 'mediagate.yaml'], {
-    cwd: dir,
-    env: { ...process.env, NODE_OPTIONS: '', ...env },
-  });
+  const child = group.spawn(
+    'mediagate',
+    process.execPath,
+    [join(ROOT, 'bin/mediagate.js'), '-c', 'mediagate.yaml'],
+    {
+      cwd: dir,
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+    },
+  );
   try {
     await waitHttp(`http://127.0.0.1:${apiPort}/api`, 30000, child);
   } catch (err) {
     await child.stop();
-    rmSync(dir, { recursive: true, force: true });
+    group.removeDir(dir);
     throw err;
   }
   const readyMs = performance.now() - t0;
@@ -87,7 +91,7 @@ export async function startMediagate(
     child,
     stop: async () => {
       await child.stop();
-      rmSync(dir, { recursive: true, force: true });
+      group.removeDir(dir);
     },
   };
 }

@@ -1,12 +1,12 @@
 /**
  * Janus (Debian's `janus`) as the peer of the WebRTC fan-out: a generated config folder with only
- * the streaming plugin and the HTTP transport, ICE-lite on the loopback interface (as mediagate,
- * through the shim in janus-loopback.c),
- * and one RTP mountpoint fed with the bench's H.264 RTP on a UDP port. Signaling goes through
- * Janus's HTTP API (see webrtc-viewers.ts).
+ * the streaming plugin and the HTTP transport, ICE-lite on the loopback interface (as mediagate;
+ * through the shim in janus-loopback.c), and one RTP mountpoint fed with the bench's H.264 RTP on
+ * a UDP port. Signaling goes through Janus's HTTP API (see webrtc-viewers.ts). Janus logs warnings
+ * and errors only; `JANUS_DEBUG=5` (its debug_level) shows more when a session does not connect.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort } from '../lib/ports.ts';
@@ -61,7 +61,7 @@ const DISABLED_TRANSPORTS = ['mqtt', 'nanomsg', 'pfunix', 'rabbitmq', 'websocket
   .join(',');
 
 export async function startJanus(group: ProcessGroup, rtpPort: number, fmtp: string): Promise<Janus> {
-  const dir = mkdtempSync(join(tmpdir(), 'mediagate-bench-janus-'));
+  const dir = group.tempDir('mediagate-bench-janus-');
   const httpPort = await freeTcpPort();
   writeFileSync(
     join(dir, 'janus.jcfg'),
@@ -143,7 +143,7 @@ bench: {
     await waitHttp(`${url}/info`, 20000, child);
   } catch (err) {
     await child.stop();
-    rmSync(dir, { recursive: true, force: true });
+    group.removeDir(dir);
     throw err;
   }
   return {
@@ -154,7 +154,7 @@ bench: {
     output: () => child.output(),
     stop: async () => {
       await child.stop();
-      rmSync(dir, { recursive: true, force: true });
+      group.removeDir(dir);
     },
   };
 }

@@ -66,6 +66,24 @@ export async function settledRss(pid: number, ms = 2000): Promise<number> {
   return min;
 }
 
+/**
+ * Waits for a Node server's first full GC after start-up, seen as its RSS dropping by 5% or more,
+ * for at most `maxMs`. Until then the RSS of a freshly started Node process climbs by megabytes a
+ * second (start-up garbage, then the young generation growing) and then falls by tens of MB at
+ * once, which would swamp a per-reader figure. Returns the ms waited.
+ */
+export async function waitFirstFullGc(pid: number, maxMs = 30000): Promise<number> {
+  const t0 = performance.now();
+  let max = 0;
+  while (performance.now() - t0 < maxMs) {
+    const rss = rssBytes(pid);
+    if (rss < max * 0.95) break;
+    max = Math.max(max, rss);
+    await sleep(250);
+  }
+  return performance.now() - t0;
+}
+
 /** A session that got less than this share of the source's packets in a window is behind. */
 export const BEHIND_RATIO = 0.9;
 

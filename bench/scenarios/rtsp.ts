@@ -11,7 +11,7 @@ import { freeUdpPortPair } from '../lib/ports.ts';
 import type { ProcessGroup } from '../lib/procs.ts';
 import { type Server, startCeiling, startGstRelay, startMediagate } from '../lib/servers.ts';
 import type { LatencyStats } from '../lib/stats.ts';
-import { BEHIND_RATIO, measureWindow, round, settledRss } from './measure.ts';
+import { BEHIND_RATIO, measureWindow, round, settledRss, waitFirstFullGc } from './measure.ts';
 
 export type RtspServerKind = 'mediagate' | 'gst-rtsp-server' | 'ceiling';
 
@@ -59,6 +59,8 @@ export interface RtspOptions {
   settleSeconds: number;
   /** Stop adding steps after this time (performance.now() ms). */
   deadline: number;
+  /** Short waits, for trying the harness. */
+  quick?: boolean;
   log: (line: string) => void;
 }
 
@@ -81,7 +83,11 @@ async function startServer(
   return { server: g, url: g.url, feed: { udp } };
 }
 
-export async function runRtsp(kind: RtspServerKind, group: ProcessGroup, opts: RtspOptions): Promise<RtspRun> {
+export async function runRtsp(
+  kind: RtspServerKind,
+  group: ProcessGroup,
+  opts: RtspOptions,
+): Promise<RtspRun> {
   const run: RtspRun = { server: kind, rssIdleMB: 0, steps: [] };
   const { server, url, feed } = await startServer(kind, group, opts.clip);
   const publisher = startWorker(group, 'publisher', 'publisher.ts');
@@ -90,6 +96,9 @@ export async function runRtsp(kind: RtspServerKind, group: ProcessGroup, opts: R
     await publisher.call('start', { clip: opts.clip.path, ...feed }, 20000);
     // The source flows with no reader (gst-rtsp-server only starts its pipeline on the first DESCRIBE).
     await sleep(opts.settleSeconds * 1000);
+    // A Node server's RSS is only comparable after its first full GC (see waitFirstFullGc).
+    if (kind === 'mediagate' || kind === 'ceiling')
+      await waitFirstFullGc(server.pid, opts.quick ? 5000 : 45000);
     const rss0 = await settledRss(server.pid);
     run.rssIdleMB = round(rss0 / 1e6) ?? 0;
     let current = 0;

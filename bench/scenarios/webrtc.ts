@@ -11,7 +11,7 @@ import type { ProcessGroup } from '../lib/procs.ts';
 import { type Server, startMediagate } from '../lib/servers.ts';
 import { MOUNTPOINT_ID, startJanus } from '../peers/janus.ts';
 import type { Target } from '../webrtc-viewers.ts';
-import { BEHIND_RATIO, measureWindow, round, settledRss } from './measure.ts';
+import { BEHIND_RATIO, measureWindow, round, settledRss, waitFirstFullGc } from './measure.ts';
 
 export type WebRtcServerKind = 'mediagate' | 'janus';
 
@@ -60,6 +60,8 @@ export interface WebRtcOptions {
   windowSeconds: number;
   settleSeconds: number;
   deadline: number;
+  /** Short waits, for trying the harness. */
+  quick?: boolean;
   log: (line: string) => void;
 }
 
@@ -78,7 +80,11 @@ async function startServer(
   }
   const udp = await freeUdpPortPair();
   const janus = await startJanus(group, udp, clip.fmtp);
-  return { server: janus, target: { kind: 'janus', url: janus.url, mountpoint: MOUNTPOINT_ID }, feed: { udp } };
+  return {
+    server: janus,
+    target: { kind: 'janus', url: janus.url, mountpoint: MOUNTPOINT_ID },
+    feed: { udp },
+  };
 }
 
 export async function runWebRtc(
@@ -93,6 +99,8 @@ export async function runWebRtc(
   try {
     await publisher.call('start', { clip: opts.clip.path, ...feed }, 20000);
     await sleep(opts.settleSeconds * 1000);
+    // A Node server's RSS is only comparable after its first full GC (see waitFirstFullGc).
+    if (kind === 'mediagate') await waitFirstFullGc(server.pid, opts.quick ? 5000 : 45000);
     const rss0 = await settledRss(server.pid);
     run.rssIdleMB = round(rss0 / 1e6) ?? 0;
     let current = 0;
@@ -106,8 +114,13 @@ export async function runWebRtc(
       const t0 = performance.now();
       const added = await viewers.call<{ failed: number; errors: string[] }>(
         'add',
-        { target, count: n - current, timeoutMs: 20000 },
-        180000,
+        {
+          target,
+          count: n - current,
+          timeoutMs: 20000,
+          budgetMs: Math.max(5000, Math.min(60000, opts.deadline - performance.now())),
+        },
+        120000,
       );
       const connectSeconds = (performance.now() - t0) / 1000;
       current = n;
