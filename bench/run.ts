@@ -2,16 +2,18 @@
  * `npm run bench`: mediagate side by side with real peers on this machine, in one run.
  *
  *   1. RTSP fan-out to 1..200 readers: mediagate, gst-rtsp-server, and the Node ceiling (3.)
- *   2. WebRTC fan-out to 1..200 viewers: mediagate and Janus
+ *   2. WebRTC fan-out to 1..150 viewers: mediagate and Janus
  *   4. Start-up time to a ready API and idle memory
  *
- * Writes docs/benchmarks.json and docs/benchmarks.md. Peers are found, never installed: a missing
- * one is skipped with the apt-get line that brings it. Everything binds 127.0.0.1; every process
- * started is killed at the end, on failure and on Ctrl-C. Options: `--quick` (short windows, for
- * trying the harness), `--only rtsp,webrtc,startup`, `--render` (the markdown again from the JSON).
+ * Writes docs/benchmarks.json and docs/benchmarks.md; a `--quick` or `--only` run writes them to
+ * the temp folder instead, so the committed results always come from a full run. Peers are found,
+ * never installed: a missing one is skipped with the apt-get line that brings it. Everything binds
+ * 127.0.0.1; every process started is killed at the end, on failure and on Ctrl-C. Options:
+ * `--quick` (short windows, for trying the harness), `--only rtsp,webrtc,startup`, `--render` (the
+ * markdown again from the JSON).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CLIP, loadClip, makeClip } from './lib/clip.ts';
 import { findPrereqs, installHint } from './lib/prereqs.ts';
@@ -181,13 +183,16 @@ async function main(): Promise<void> {
   if (quick) notes.push('`--quick` run: short windows and fewer steps, not for comparison.');
   results.durationSeconds = (performance.now() - started) / 1000;
   results.targets = checkTargets(results);
-  const docs = join(ROOT, 'docs');
-  writeFileSync(join(docs, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(docs, 'benchmarks.md'), markdown(results, analysis(results)));
+  // Only a full run replaces the committed results; a partial one goes to the temp folder.
+  const partial = quick || onlyArg !== undefined;
+  const out = partial ? join(tmpdir(), 'mediagate-bench') : join(ROOT, 'docs');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(out, 'benchmarks.md'), markdown(results, analysis(results)));
   log('targets:');
   for (const t of results.targets)
     log(`  ${t.met === undefined ? '?  ' : t.met ? 'met' : 'NOT'} ${t.name}: ${t.measured}`);
-  log(`wrote docs/benchmarks.json and docs/benchmarks.md in ${Math.round(results.durationSeconds)} s`);
+  log(`wrote ${join(out, 'benchmarks.json')} and benchmarks.md in ${Math.round(results.durationSeconds)} s`);
 }
 
 main().then(

@@ -106,8 +106,9 @@ export class Gateway {
   }
 
   /** Re-reads the TLS certificate and key (SIGHUP); false when they do not load or TLS is off. */
-  reloadTls(): Promise<boolean> {
-    return this.#tls?.reload() ?? Promise.resolve(false);
+  async reloadTls(): Promise<boolean> {
+    for (const module of this.modules) await module.reloadTls?.();
+    return (await this.#tls?.reload()) ?? false;
   }
 
   /** Idempotent: resolves when everything is closed. */

@@ -36,6 +36,8 @@ export interface GatewayModule {
    * the streams (and so every consumer and source) are closed. Idempotent.
    */
   close(): Promise<void> | void;
+  /** Re-reads certificates (SIGHUP) for TLS listeners the module owns (RTSPS). */
+  reloadTls?(): Promise<void>;
 }
 
 /** Creates a module; registered in `modules.ts`. */

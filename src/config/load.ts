@@ -214,6 +214,7 @@ function normalize(raw: Record<string, unknown>, files: string[]): Config {
         rtsp.session_timeout !== undefined
           ? Number(rtsp.session_timeout) * 1000
           : DEFAULTS.rtsp.sessionTimeoutMs,
+      tlsListen: rtsp.tls_listen as string | undefined,
     },
     rtmp: {
       listen: (rtmp.listen as string | undefined) ?? DEFAULTS.rtmp.listen,

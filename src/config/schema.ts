@@ -86,6 +86,7 @@ export const configSchema = {
         rtcp_listen: { ...listen, description: 'UDP RTCP socket, default ":8001"' },
         max_connections: { type: 'integer', minimum: 1 },
         session_timeout: { type: 'number', minimum: 1, description: 'seconds' },
+        tls_listen: { ...listen, description: 'RTSPS (TCP only), with api.tls_cert and api.tls_key' },
       },
       additionalProperties: false,
     },
@@ -217,6 +218,8 @@ export interface Config {
     rtcpListen?: string;
     maxConnections: number;
     sessionTimeoutMs: number;
+    /** RTSPS listener (TCP interleaved only), with the API's certificate; undefined = none. */
+    tlsListen?: string;
   };
   /** RTMP server (publish and play, src/protocols/rtmp); off while `listen` is "". */
   rtmp: { listen: string; maxConnections: number };

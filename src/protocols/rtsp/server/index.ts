@@ -2,8 +2,10 @@
  * The RTSP server module (:8554): readers (DESCRIBE/SETUP/PLAY over TCP or UDP) and publishers
  * (ANNOUNCE/SETUP/RECORD) of every stream, wired to the gateway's config and registry.
  */
-import { parseListen } from '../../../config/load.ts';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, parseListen } from '../../../config/load.ts';
 import type { Config } from '../../../config/schema.ts';
+import { errorMessage } from '../../../core/errors.ts';
 import type { GatewayContext, GatewayModule, ModuleFactory } from '../../../module.ts';
 import { loopbackHost, rtspLoopback } from './loopback.ts';
 import { RtspServer } from './server.ts';
@@ -54,6 +56,8 @@ export function rtspServerOptions(config: Config['rtsp']): RtspServerOptions | u
 class RtspServerModule implements GatewayModule {
   readonly name = 'rtsp';
   #server: RtspServer | undefined;
+  /** RTSPS: a second listener, TLS, TCP interleaved only, same sessions and access rules. */
+  #tlsServer: RtspServer | undefined;
 
   constructor(private readonly ctx: GatewayContext) {}
 
@@ -80,16 +84,51 @@ class RtspServerModule implements GatewayModule {
     log.info({ address: `${host}:${address.port}` }, 'RTSP listening');
     const udp = server.udpPorts;
     if (udp) log.info({ rtp: udp[0], rtcp: udp[1] }, 'RTSP UDP transport ready');
+    await this.#startTls({ ...options, ...(auth ? { access: auth.rtsp } : {}) }, loopback);
+  }
+
+  async #startTls(options: RtspServerOptions, loopback: ReturnType<typeof rtspLoopback>): Promise<void> {
+    const listen = this.ctx.config.rtsp.tlsListen ? parseListen(this.ctx.config.rtsp.tlsListen) : undefined;
+    if (!listen) return;
+    const tls = await readCertificate(this.ctx.config.api);
+    const server = new RtspServer(
+      { registry: this.ctx.registry, log: this.ctx.logging.module('rtsp'), loopback },
+      { ...options, host: listen.host, port: listen.port, udp: undefined, tls },
+    );
+    this.#tlsServer = server;
+    const address = await server.listen();
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.ctx.logging.module('rtsp').info({ address: `${host}:${address.port}` }, 'RTSPS listening');
+  }
+
+  async reloadTls(): Promise<void> {
+    if (!this.#tlsServer) return;
+    try {
+      this.#tlsServer.setSecureContext(await readCertificate(this.ctx.config.api));
+    } catch (err) {
+      this.ctx.logging
+        .module('rtsp')
+        .error({ err: errorMessage(err) }, 'RTSPS certificate reload failed; keeping the old one');
+    }
   }
 
   stopAccepting(): void {
     this.#server?.stopAccepting();
+    this.#tlsServer?.stopAccepting();
   }
 
-  close(): Promise<void> | undefined {
+  async close(): Promise<void> {
     rtspLoopback(this.ctx.registry).address = undefined;
-    return this.#server?.close();
+    await Promise.all([this.#server?.close(), this.#tlsServer?.close()]);
   }
+}
+
+/** The API's PEM certificate and key, shared by RTSPS. ConfigError when they are not configured. */
+async function readCertificate(api: Config['api']): Promise<{ cert: Buffer; key: Buffer }> {
+  if (!api.tlsCert || !api.tlsKey)
+    throw new ConfigError('rtsp.tls_listen needs api.tls_cert and api.tls_key (PEM files)');
+  const [cert, key] = await Promise.all([readFile(api.tlsCert), readFile(api.tlsKey)]);
+  return { cert, key };
 }
 
 /** The module factory registered in `src/modules.ts`. */

@@ -4,6 +4,11 @@
  * sessions and sends the periodic RTCP sender reports: no per-connection or per-packet timers.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import {
+  createServer as createTlsServer,
+  type SecureContextOptions,
+  type Server as TlsServer,
+} from 'node:tls';
 import type { StreamTrack } from '../../../core/track.ts';
 import { RtspAuthenticator } from '../auth.ts';
 import { singleUserAccess } from './access.ts';
@@ -49,8 +54,16 @@ export class RtspServer {
       senderReportIntervalMs: options.senderReportIntervalMs ?? DEFAULTS.senderReportIntervalMs,
       maxPendingRequests: options.maxPendingRequests ?? DEFAULTS.maxPendingRequests,
     };
-    this.#server = createServer((socket) => this.#accept(socket));
+    // A TLSSocket is a net.Socket: the connection code is the same for RTSP and RTSPS.
+    this.#server = options.tls
+      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (socket) => this.#accept(socket))
+      : createServer((socket) => this.#accept(socket));
     this.#server.on('error', (err) => ctx.log.error({ err }, 'RTSP listener error'));
+  }
+
+  /** RTSPS: new connections use this certificate (SIGHUP reload). No-op without TLS. */
+  setSecureContext(options: SecureContextOptions): void {
+    if (this.#opts.tls) (this.#server as TlsServer).setSecureContext(options);
   }
 
   /** The TCP address once listening. */

@@ -36,6 +36,8 @@ export interface RtspServerOptions {
   senderReportIntervalMs?: number;
   /** Requests a connection may have queued while one is being handled; more closes it. Default 16. */
   maxPendingRequests?: number;
+  /** RTSPS: TLS with this PEM certificate and key on the TCP listener (pass `udp` undefined). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface RtspServerContext {
