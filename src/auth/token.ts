@@ -46,8 +46,10 @@ export class TokenSigner {
     const dot = token.indexOf('.');
     if (dot <= 0 || dot !== token.lastIndexOf('.')) return { ok: false, reason: 'malformed' };
     const head = token.slice(0, dot);
-    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = this.#mac(head);
+    // Compared as text in the one encoding we issue: base64 decoding ignores the unused low bits of
+    // the last character, so comparing decoded bytes would accept altered tokens.
+    const mac = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.#mac(head).toString('base64url'));
     if (mac.length !== expected.length || !timingSafeEqual(mac, expected))
       return { ok: false, reason: 'signature' };
     let claims: unknown;
