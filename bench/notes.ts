@@ -65,7 +65,7 @@ function reading(r: Results): string[] {
     `- **Memory.** One more RTSP reader costs mediagate about ${f(rtspSlope(r.rtsp.find((x) => x.server === 'mediagate')), 1)} KB ` +
       `of RSS (gst-rtsp-server ${f(rtspSlope(r.rtsp.find((x) => x.server === 'gst-rtsp-server')), 1)} KB), one more ` +
       `WebRTC viewer about ${f(webrtcSlope(mgRtc), 1)} KB (Janus ${f(webrtcSlope(r.webrtc.find((x) => x.server === 'janus')), 1)} KB): ` +
-      'the slope of RSS over the steps with N ≥ 10. (RSS at N − RSS at 0) / N is in the tables too, but for a ' +
+      'the slope of RSS over the steps with N ≥ 50. (RSS at N − RSS at 0) / N is in the tables too, but for a ' +
       "Node server it swings with the moment of the first full GC. For WebRTC mediagate's V8 heap grows by only a " +
       'few MB for 100 viewers (`/metrics`); most of the RSS is native: the per-packet cipher and HMAC objects of ' +
       "SRTP churn glibc's allocator (`malloc_consolidate`, `_int_free` near the top of `perf`) and freed chunks " +
@@ -142,7 +142,7 @@ export function analysis(r: Results): string[] {
     '- **CPU** is user + system time of the server process (all threads) from `/proc/<pid>/stat` around each window. ' +
       'Readers are added in steps to one server process, so later steps include what earlier ones allocated. The ' +
       'tables show (RSS at N − RSS with the source flowing and no reader) / N and the marginal cost since the previous ' +
-      'step; the memory targets use the slope of RSS over the steps with N ≥ 10. gst-rtsp-server builds its ' +
+      'step; the memory targets use the slope of RSS over the steps with N ≥ 50. gst-rtsp-server builds its ' +
       'pipeline on the first DESCRIBE, so its RSS at N=1 includes the pipeline.',
     '- **Peers**: gst-rtsp-server (bench/peers/gst-rtsp-relay.py) runs `udpsrc ! rtph264depay ! rtph264pay` in one shared ' +
       'media, i.e. it rebuilds frames and packetizes them again as mediagate does. Janus (bench/peers/janus.ts) runs with ' +
