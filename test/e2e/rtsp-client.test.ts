@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { splitAvcc } from '../../src/codecs/avcc.ts';
@@ -15,59 +14,12 @@ import { Stream } from '../../src/core/stream.ts';
 import { rtspSourceFactory } from '../../src/protocols/rtsp/client/index.ts';
 import { RecordingConsumer } from '../helpers/fakes.ts';
 import { startGateway } from '../helpers/gateway-process.ts';
+import { freePort, gstMissing, kill, startGst } from '../helpers/gst.ts';
 
-const PYTHON = '/usr/bin/python3';
-const FIXTURE = new URL('../fixtures/gst-rtsp-server.py', import.meta.url).pathname;
-const probe = spawnSync(PYTHON, ['-c', "import gi; gi.require_version('GstRtspServer','1.0')"], {
-  stdio: 'ignore',
-});
-const skip =
-  probe.status === 0
-    ? false
-    : 'python3-gi with GstRtspServer 1.0 is not installed (apt install gir1.2-gst-rtsp-server-1.0 python3-gi)';
+const skip = gstMissing;
 
 const procs = new Set<ChildProcess>();
 const streams: Stream[] = [];
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** Starts the fixture server and resolves once it printed its READY line. */
-async function startGst(port: number, ...args: string[]): Promise<ChildProcess> {
-  const proc = spawn(PYTHON, [FIXTURE, String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(proc);
-  proc.once('exit', () => procs.delete(proc));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gst-rtsp-server did not start:\n${out}`)), 10000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('READY ')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gst-rtsp-server exited with ${code}:\n${out}`));
-    });
-  });
-  return proc;
-}
-
-async function kill(proc: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill(signal);
-  await exited;
-}
 
 function newStream(url: string): Stream {
   const stream = new Stream('cam', [{ url, driver: rtspSourceFactory(url) }], { idleTimeoutMs: 500 });
@@ -102,7 +54,7 @@ describe('RTSP client against gst-rtsp-server', { skip, timeout: 60000 }, () => 
   for (const transport of ['tcp', 'udp']) {
     test(`a Stream with an rtsp:// source over ${transport.toUpperCase()} delivers 320x240 H.264 at 25 fps to a consumer`, async () => {
       const port = await freePort();
-      await startGst(port);
+      await startGst(port, procs);
       const stream = newStream(`rtsp://127.0.0.1:${port}/test#transport=${transport}`);
       const consumer = new RecordingConsumer();
       await stream.addConsumer(consumer);
@@ -122,7 +74,7 @@ describe('RTSP client against gst-rtsp-server', { skip, timeout: 60000 }, () => 
 
   test('after the server is killed and restarted, the still attached consumer gets keyframes again within 5 s', async (t) => {
     const port = await freePort();
-    const gst = await startGst(port);
+    const gst = await startGst(port, procs);
     const stream = newStream(`rtsp://127.0.0.1:${port}/test`);
     const consumer = new RecordingConsumer();
     await stream.addConsumer(consumer);
@@ -140,7 +92,7 @@ describe('RTSP client against gst-rtsp-server', { skip, timeout: 60000 }, () => 
     );
     const seen = consumer.received.length;
     await sleep(1000);
-    await startGst(port);
+    await startGst(port, procs);
     const restarted = performance.now();
     await until(
       () => consumer.received.slice(seen).some((r) => r.frame.keyframe),
@@ -161,7 +113,7 @@ describe('RTSP client against gst-rtsp-server', { skip, timeout: 60000 }, () => 
 
   test('Digest credentials are answered, and a wrong password fails with "authentication failed"', async () => {
     const port = await freePort();
-    await startGst(port, '--user', 'admin', '--password', 's3cret', '--auth', 'digest');
+    await startGst(port, procs, '--user', 'admin', '--password', 's3cret', '--auth', 'digest');
     const signal = new AbortController().signal;
     await assert.rejects(
       rtspSourceFactory(`rtsp://admin:wrong@127.0.0.1:${port}/test`).connect(() => undefined, signal),
@@ -189,7 +141,7 @@ describe('RTSP client against gst-rtsp-server', { skip, timeout: 60000 }, () => 
 describe('gateway with an rtsp:// source', { skip, timeout: 60000 }, () => {
   test('ffprobe through the gateway RTSP server sees h264 320x240, and a reader survives a camera restart', async (t) => {
     const port = await freePort();
-    const gst = await startGst(port);
+    const gst = await startGst(port, procs);
     const gw = await startGateway(`streams:\n  cam: rtsp://127.0.0.1:${port}/test\n`);
     t.after(() => gw.stop());
     const rtspPort = gw.ports.RTSP;
@@ -247,7 +199,7 @@ describe('gateway with an rtsp:// source', { skip, timeout: 60000 }, () => {
     await until(() => frames() > 10, 8000, 'ffmpeg read no video through the gateway');
     await kill(gst);
     await sleep(1000);
-    await startGst(port);
+    await startGst(port, procs);
     const seen = frames();
     const restarted = performance.now();
     await until(() => frames() > seen + 10, 8000, 'the reader got no video after the restart');

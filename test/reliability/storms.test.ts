@@ -7,14 +7,14 @@
  * answer 5xx, log an error or keep the process from exiting 0 within 3 s.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Socket as UdpSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { WebSocket } from 'ws';
 import { Rng } from '../fuzz/engine.ts';
+import { freePort, gstMissing, kill, startGst } from '../helpers/gst.ts';
 import type { TestRtspClient } from '../unit/rtsp/server-client.ts';
 import { pool } from './clients.ts';
 import { config, errorLines, type Gateway, handles, launch, waitFor } from './gateway.ts';
@@ -32,13 +32,6 @@ import {
 
 const DEMO = new URL('../../assets/demo.mp4', import.meta.url).pathname;
 const SEED = 0x5707;
-const PYTHON = '/usr/bin/python3';
-const GST = new URL('../fixtures/gst-rtsp-server.py', import.meta.url).pathname;
-const gstMissing =
-  spawnSync(PYTHON, ['-c', "import gi; gi.require_version('GstRtspServer','1.0')"], { stdio: 'ignore' })
-    .status === 0
-    ? false
-    : 'python3-gi with GstRtspServer 1.0 is not installed';
 
 const figures: Record<string, unknown> = {};
 const gateways: Gateway[] = [];
@@ -148,7 +141,7 @@ describe('lifecycle storms', { timeout: 180_000 }, () => {
     skip: gstMissing,
   }, async () => {
     const port = await freePort();
-    const camera = await startGst(port);
+    const camera = await startGst(port, children, '--audio', 'none');
     const gw = await start(
       config({
         extra: `streams:\n  relay: "rtsp://127.0.0.1:${port}/test#timeout=2"\nsource:\n  idle_timeout: 1\n`,
@@ -179,7 +172,7 @@ describe('lifecycle storms', { timeout: 180_000 }, () => {
       await sleep(800);
       await kill(cam);
       await sleep(300 + round * 400);
-      cam = await startGst(port);
+      cam = await startGst(port, children, '--audio', 'none');
     }
     const framesAtRestart = steady.frames.length;
     const recovered = await waitFor(() => steady.frames.length > framesAtRestart + 25, 15_000);
@@ -367,44 +360,4 @@ async function wereiftPeer(gw: Gateway, transport: 'udp' | 'tcp') {
   assert.equal(res.status, 201, res.body.toString());
   await pc.setRemoteDescription({ type: 'answer', sdp: res.body.toString() });
   return peer;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** gst-rtsp-server on `port` (H.264 320x240, a keyframe a second), once it printed READY. */
-async function startGst(port: number): Promise<ChildProcess> {
-  const proc = spawn(PYTHON, [GST, String(port), '--audio', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(proc);
-  proc.once('exit', () => children.delete(proc));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gst-rtsp-server did not start:\n${out}`)), 10_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('READY ')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gst-rtsp-server exited with ${code}:\n${out}`));
-    });
-  });
-  return proc;
-}
-
-async function kill(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill('SIGKILL');
-  await exited;
 }
